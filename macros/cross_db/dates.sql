@@ -1,0 +1,46 @@
+{#- Date helpers that always return a DATE on every warehouse (dbt's own
+    date_trunc / dateadd return a TIMESTAMP or DATETIME on BigQuery). -#}
+
+{% macro month_start(date_expression) -%}
+    cast({{ dbt.date_trunc('month', date_expression) }} as date)
+{%- endmacro %}
+
+{% macro month_end(date_expression) -%}
+    cast({{ dbt.last_day(date_expression, 'month') }} as date)
+{%- endmacro %}
+
+{% macro add_days(date_expression, days) -%}
+    cast({{ dbt.dateadd('day', days, date_expression) }} as date)
+{%- endmacro %}
+
+{% macro add_months(date_expression, months) -%}
+    cast({{ dbt.dateadd('month', months, date_expression) }} as date)
+{%- endmacro %}
+
+{#- Whole days from `start_date` to `end_date` (positive when end is later). -#}
+{% macro days_between(start_date, end_date) -%}
+    {{ dbt.datediff(start_date, end_date, 'day') }}
+{%- endmacro %}
+
+{#- Whole calendar months from `start_date` to `end_date`. -#}
+{% macro months_between(start_date, end_date) -%}
+    {{ dbt.datediff(start_date, end_date, 'month') }}
+{%- endmacro %}
+
+{#- An ISO `YYYY-MM-DD` text parsed to a DATE, or null when it is not one.
+    The shape check keeps both warehouses in agreement on what parses. -#}
+{% macro parse_iso_date(text_expression) -%}
+    case
+        when {{ saas_usage.regexp_full_match(text_expression, '[0-9]{4}-[0-9]{2}-[0-9]{2}') }}
+            then {{ dbt.safe_cast(text_expression, api.Column.translate_type('date')) }}
+    end
+{%- endmacro %}
+
+{#- A text holding a whole non-negative or negative number, as BIGINT/INT64;
+    null when it is not an integer. -#}
+{% macro parse_integer(text_expression) -%}
+    case
+        when {{ saas_usage.regexp_full_match(text_expression, '-?[0-9]{1,18}') }}
+            then {{ dbt.safe_cast(text_expression, dbt.type_bigint()) }}
+    end
+{%- endmacro %}

@@ -1,0 +1,21 @@
+{#- Column-name suffix for a category value: lower case, spaces to `_`
+    ("flow run" -> "flow_run"). -#}
+{% macro category_suffix(value) -%}
+    {{ value | lower | replace(' ', '_') | replace('&', 'and') }}
+{%- endmacro %}
+
+{#- One `sum(case ...)` column per value of a category:
+    `<prefix>_<value><suffix>`. `measure` is summed where `column` equals the
+    value, 0 elsewhere. -#}
+{% macro pivot_sum(column, values, measure, prefix, suffix='') -%}
+    {%- for value in values %}
+    {{ sum_int("case when " ~ column ~ " = '" ~ dbt.escape_single_quotes(value) ~ "' then " ~ measure ~ " else 0 end") }}
+        as {{ prefix }}_{{ category_suffix(value) }}{{ suffix }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- sum() of an integer expression as BIGINT/INT64 (DuckDB widens integer
+    sums to HUGEINT otherwise), 0 when there are no rows. -#}
+{% macro sum_int(expression) -%}
+    cast(coalesce(sum({{ expression }}), 0) as {{ dbt.type_bigint() }})
+{%- endmacro %}

@@ -1,0 +1,48 @@
+{#- One row per site and month with any valid activity: events by type,
+    active users, the 30-day rule and the soft-anomaly counts. A user is
+    identified by user_key (customer + email), so a user on several sites is
+    counted once per site, and never across sites. -#}
+with
+
+activity as (
+
+    select
+        *,
+        {{ month_start('activity_date') }} as month_start,
+        {{ month_end('activity_date') }} as month_end
+    from {{ ref('int_user_activity_cleaned') }}
+
+),
+
+aggregated as (
+
+    select
+        site_id,
+        month_start,
+        count(distinct case when event_count > 0 then user_key end) as active_users,
+        {{ sum_int('event_count') }} as events_total,
+        {{ pivot_sum('activity_type', var('activity_types'), 'event_count', 'events') }},
+        {{ sum_int(
+            'case when ' ~ days_between('user_registration_date', 'activity_date')
+            ~ ' >= ' ~ var('onboarding_days') ~ ' then event_count else 0 end'
+        ) }} as events_after_onboarding,
+        count(distinct
+            case
+                when
+                    event_count > 0
+                    and activity_date = month_end
+                    and {{ days_between('user_registration_date', 'activity_date') }}
+                    >= {{ var('onboarding_days') }}
+                    then user_key
+            end
+        ) as month_end_active_onboarded_users,
+        {{ sum_int('case when is_unassigned_site then event_count else 0 end') }}
+            as events_unassigned_site,
+        {{ sum_int('case when is_before_registration then event_count else 0 end') }}
+            as events_before_registration
+    from activity
+    group by site_id, month_start
+
+)
+
+select * from aggregated

@@ -1,0 +1,24 @@
+{#- One row per calendar month between the calendar_start_date and
+    calendar_end_date vars. -#}
+with
+
+spine as (
+
+    {{ dbt.date_spine(
+        'month',
+        "cast('" ~ var('calendar_start_date') ~ "' as date)",
+        "cast('" ~ var('calendar_end_date') ~ "' as date)"
+    ) }}
+
+),
+
+months as (
+
+    select
+        cast(date_month as date) as month_start,
+        {{ month_end('date_month') }} as month_end
+    from spine
+
+)
+
+select * from months

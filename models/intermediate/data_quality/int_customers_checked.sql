@@ -1,0 +1,53 @@
+{#- Every staged customer row with the first data-quality rule it breaks. -#}
+{%- set rules = [
+    {'code': 'missing_key', 'fails': 'customer_id is null',
+     'message': "'customer_id is missing'"},
+    {'code': 'malformed_key',
+     'fails': 'not ' ~ regexp_full_match('customer_id', var('customer_id_pattern')),
+     'message': "'customer_id ' || " ~ dq_show('customer_id') ~ " || ' is not 10 digits'"},
+    {'code': 'unknown_category', 'fails': 'not coalesce(' ~ in_values('industry', var('industries')) ~ ', false)',
+     'message': "'industry ' || " ~ dq_show('industry') ~ " || ' is not a known industry'"},
+    {'code': 'unknown_category', 'fails': 'not coalesce(' ~ in_values('region', var('regions')) ~ ', false)',
+     'message': "'region ' || " ~ dq_show('region') ~ " || ' is not a known region'"},
+    {'code': 'unknown_category', 'fails': 'not coalesce(' ~ in_values('account_tier', var('account_tiers')) ~ ', false)',
+     'message': "'account_tier ' || " ~ dq_show('account_tier') ~ " || ' is not a known tier'"},
+] -%}
+{%- set columns = ['customer_id', 'industry', 'region', 'account_tier', 'contact_email'] -%}
+
+with
+
+customers as (
+
+    select * from {{ ref('stg_saas__customers') }}
+
+),
+
+row_checked as (
+
+    select
+        *,
+        {{ dq_reason_code(rules) }} as row_reason_code,
+        {{ dq_reason_message(rules) }} as row_reason_message
+    from customers
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ dq_duplicate_ranks(['customer_id'], columns) }}
+    from row_checked
+
+),
+
+final as (
+
+    select
+        {{ columns | join(',\n        ') }},
+        {{ dq_final_reason('customer_id') }}
+    from ranked
+
+)
+
+select * from final

@@ -1,0 +1,118 @@
+{{ config(materialized='table') }}
+{#- Every staged activity row with the first data-quality rule it breaks and
+    two soft flags. Soft anomalies are plausible in real data and stay in the
+    clean data, flagged: activity on a site of the customer the user is not
+    assigned to (`is_unassigned_site`) and activity dated before the user's
+    registration (`is_before_registration`). -#}
+{%- set rules = [
+    {'code': 'missing_key',
+     'fails': 'customer_id is null or site_id is null or user_email is null',
+     'message': "'customer_id, site_id or user_email is missing'"},
+    {'code': 'malformed_key',
+     'fails': 'not ' ~ regexp_full_match('customer_id', var('customer_id_pattern')),
+     'message': "'customer_id ' || " ~ dq_show('customer_id') ~ " || ' is not 10 digits'"},
+    {'code': 'malformed_key',
+     'fails': 'not ' ~ regexp_full_match('site_id', var('site_id_pattern')),
+     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' is not A followed by 11 digits'"},
+    {'code': 'malformed_key',
+     'fails': 'not ' ~ regexp_full_match('user_email', var('email_pattern')),
+     'message': "'user_email is not a valid email address'"},
+    {'code': 'invalid_date', 'fails': 'activity_date is null',
+     'message': "'date ' || " ~ dq_show('activity_date_text') ~ " || ' is not a YYYY-MM-DD date'"},
+    {'code': 'invalid_number', 'fails': 'event_count is null',
+     'message': "'event_count ' || " ~ dq_show('event_count_text') ~ " || ' is not a whole number'"},
+    {'code': 'negative_number', 'fails': 'event_count < 0',
+     'message': "'event_count ' || " ~ dq_show('event_count_text') ~ " || ' is negative'"},
+    {'code': 'unknown_category',
+     'fails': 'not coalesce(' ~ in_values('activity_type', var('activity_types')) ~ ', false)',
+     'message': "'activity_type ' || " ~ dq_show('activity_type') ~ " || ' is not a known activity type'"},
+    {'code': 'orphan_site', 'fails': 'site_customer_id is null',
+     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' is not a valid site'"},
+    {'code': 'site_customer_mismatch', 'fails': 'site_customer_id <> customer_id',
+     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' belongs to customer ' || site_customer_id"},
+    {'code': 'unknown_user', 'fails': 'user_registration_date is null',
+     'message': "'user_email is not a valid user of customer ' || customer_id"},
+] -%}
+{%- set columns = ['user_key', 'customer_id', 'site_id', 'user_email', 'activity_date',
+                   'activity_type', 'event_count', 'activity_date_text', 'event_count_text'] -%}
+
+with
+
+activity as (
+
+    select * from {{ ref('stg_saas__user_activity') }}
+
+),
+
+sites as (
+
+    select site_id, customer_id from {{ ref('int_sites_cleaned') }}
+
+),
+
+users as (
+
+    select user_key, registration_date from {{ ref('int_users_deduplicated') }}
+
+),
+
+assignments as (
+
+    select user_key, site_id from {{ ref('int_user_site_assignments') }}
+
+),
+
+joined as (
+
+    select
+        activity.*,
+        sites.customer_id as site_customer_id,
+        users.registration_date as user_registration_date,
+        assignments.user_key is null as is_unassigned_site,
+        activity.activity_date < users.registration_date as is_before_registration
+    from activity
+    left join sites
+        on activity.site_id = sites.site_id
+    left join users
+        on activity.user_key = users.user_key
+    left join assignments
+        on
+            activity.user_key = assignments.user_key
+            and activity.site_id = assignments.site_id
+
+),
+
+row_checked as (
+
+    select
+        *,
+        {{ dq_reason_code(rules) }} as row_reason_code,
+        {{ dq_reason_message(rules) }} as row_reason_message
+    from joined
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ dq_duplicate_ranks(
+            ['user_key', 'site_id', 'activity_date', 'activity_type'], columns
+        ) }}
+    from row_checked
+
+),
+
+final as (
+
+    select
+        {{ columns | join(',\n        ') }},
+        user_registration_date,
+        coalesce(is_unassigned_site, false) as is_unassigned_site,
+        coalesce(is_before_registration, false) as is_before_registration,
+        {{ dq_final_reason('user, site, date and activity_type') }}
+    from ranked
+
+)
+
+select * from final

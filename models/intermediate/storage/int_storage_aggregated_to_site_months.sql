@@ -1,0 +1,44 @@
+{#- One row per site and month with at least one valid storage snapshot:
+    mean and peak over the days with a snapshot, and the value on the latest
+    such day. Months without snapshots have no row here, so the fact table
+    shows null storage for them (null = not measured, 0 = measured empty). -#}
+with
+
+storage as (
+
+    select
+        site_id,
+        storage_date,
+        storage_bytes,
+        {{ month_start('storage_date') }} as month_start
+    from {{ ref('int_storage_cleaned') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by site_id, month_start
+            order by storage_date desc
+        ) as recency_rank
+    from storage
+
+),
+
+aggregated as (
+
+    select
+        site_id,
+        month_start,
+        count(*) as storage_days,
+        avg(storage_bytes) as storage_bytes_avg,
+        max(storage_bytes) as storage_bytes_max,
+        max(case when recency_rank = 1 then storage_bytes end) as storage_bytes_month_end
+    from ranked
+    group by site_id, month_start
+
+)
+
+select * from aggregated

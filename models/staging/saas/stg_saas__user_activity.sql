@@ -1,0 +1,35 @@
+with
+
+source as (
+
+    select * from {{ source('saas', 'saas_user_activity') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ user_key(clean_text('customer_id'), clean_text('user_email')) }} as user_key,
+        {{ clean_text('customer_id') }} as customer_id,
+        upper({{ clean_text('site_id') }}) as site_id,
+
+        -- strings
+        lower({{ clean_text('user_email') }}) as user_email,
+        {{ canonical_category('activity_type', var('activity_types')) }} as activity_type,
+
+        -- numerics
+        {{ parse_integer(clean_text('event_count')) }} as event_count,
+
+        -- dates
+        {{ parse_iso_date(clean_text('date')) }} as activity_date,
+
+        -- raw text of the typed columns, for data-quality messages
+        event_count as event_count_text,
+        date as activity_date_text
+
+    from source
+
+)
+
+select * from renamed
