@@ -19,3 +19,19 @@
 {% macro sum_int(expression) -%}
     cast(coalesce(sum({{ expression }}), 0) as {{ dbt.type_bigint() }})
 {%- endmacro %}
+
+{#- numerator / denominator as a float, null when the denominator is 0 or
+    null (the same on every warehouse). -#}
+{% macro safe_divide(numerator, denominator) -%}
+    cast({{ numerator }} as {{ dbt.type_float() }}) / nullif({{ denominator }}, 0)
+{%- endmacro %}
+
+{#- Growth of `column` over its previous month within `partition_by` (rows
+    must form a complete monthly series): (current - previous) / previous,
+    null when the previous month is 0. -#}
+{% macro month_over_month_growth(column, partition_by) -%}
+    {{ safe_divide(
+        column ~ ' - lag(' ~ column ~ ') over (partition by ' ~ partition_by ~ ' order by month_start)',
+        'lag(' ~ column ~ ') over (partition by ' ~ partition_by ~ ' order by month_start)'
+    ) }}
+{%- endmacro %}

@@ -1,0 +1,13 @@
+{#- Modifier for `select *` that drops columns: `select * {{ exclude_columns(['a']) }}`
+    renders `exclude (a)` on DuckDB and `except (a)` on BigQuery. -#}
+{% macro exclude_columns(columns) -%}
+    {{ return(adapter.dispatch('exclude_columns', 'saas_usage')(columns)) }}
+{%- endmacro %}
+
+{% macro default__exclude_columns(columns) -%}
+    exclude ({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro bigquery__exclude_columns(columns) -%}
+    except ({{ columns | join(', ') }})
+{%- endmacro %}

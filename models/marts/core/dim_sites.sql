@@ -1,0 +1,71 @@
+{#- One row per valid site: owner and its segment attributes, go-live, first
+    and last activity, assigned users and whether the site has churned (no
+    activity in the last `churn_inactive_days` days of the data). -#}
+with
+
+sites as (
+
+    select * from {{ ref('int_sites_lifecycle') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('int_customers_classified') }}
+
+),
+
+date_range as (
+
+    select * from {{ ref('int_data_date_range') }}
+
+),
+
+assignments as (
+
+    select
+        site_id,
+        count(*) as assigned_users,
+        {{ pivot_sum('license_type', var('license_types'), '1', 'assigned') }}
+    from {{ ref('int_user_site_assignments') }}
+    group by site_id
+
+),
+
+joined as (
+
+    select
+        sites.site_id,
+        sites.customer_id,
+        customers.account_tier,
+        customers.region,
+        customers.industry,
+        customers.is_internal,
+        sites.go_live_date,
+        sites.go_live_date > date_range.data_start_date as is_go_live_in_data,
+        sites.first_activity_date,
+        sites.last_activity_date,
+        sites.first_storage_date,
+        sites.first_job_date,
+        coalesce(assignments.assigned_users, 0) as assigned_users,
+        {%- for license in var('license_types') %}
+        coalesce(assignments.assigned_{{ category_suffix(license) }}, 0)
+            as assigned_{{ category_suffix(license) }}s,
+        {%- endfor %}
+        {{ days_between('sites.last_activity_date', 'date_range.data_end_date') }}
+            as days_since_last_activity,
+        coalesce(
+            {{ days_between('sites.last_activity_date', 'date_range.data_end_date') }}
+            > {{ var('churn_inactive_days') }},
+            false
+        ) as is_churned
+    from sites
+    inner join customers
+        on sites.customer_id = customers.customer_id
+    cross join date_range
+    left join assignments
+        on sites.site_id = assignments.site_id
+
+)
+
+select * from joined

@@ -1,0 +1,18 @@
+{#- The rows of the raw storage feed that broke a data-quality rule, with the
+    reason; one row per quarantined raw row. -#}
+with
+
+checked as (
+
+    select * from {{ ref('int_storage_checked') }}
+
+),
+
+quarantined as (
+
+    select * from checked
+    where dq_reason_code is not null
+
+)
+
+select * from quarantined

@@ -1,0 +1,142 @@
+{#- One row per site whose go-live falls inside the data (strictly after the
+    data set's first day: a site with data on day one may have been live
+    before it). Measures the site's first `onboarding_window_days` days and
+    raises the onboarding signals; thresholds are dbt vars. -#}
+{%- set window_days = var('onboarding_window_days') -%}
+{%- set tail_days = var('signal_stalled_tail_days') -%}
+
+with
+
+date_range as (
+
+    select * from {{ ref('int_data_date_range') }}
+
+),
+
+sites as (
+
+    select
+        lifecycle.site_id,
+        lifecycle.customer_id,
+        lifecycle.go_live_date,
+        {{ add_days('lifecycle.go_live_date', window_days - 1) }} as window_end_date,
+        {{ add_days('lifecycle.go_live_date', window_days - tail_days) }} as tail_start_date,
+        date_range.data_end_date
+    from {{ ref('int_sites_lifecycle') }} as lifecycle
+    cross join date_range
+    where lifecycle.go_live_date > date_range.data_start_date
+
+),
+
+activity as (
+
+    select
+        sites.site_id,
+        {{ sum_int('activity.event_count') }} as events_in_window,
+        {{ sum_int(
+            'case when activity.activity_date >= sites.tail_start_date'
+            ~ ' then activity.event_count else 0 end'
+        ) }} as events_in_window_tail,
+        count(distinct case when activity.event_count > 0 then activity.user_key end)
+            as active_users_in_window,
+        {{ sum_int(
+            'case when ' ~ in_values('activity.activity_type', var('creation_activity_types'))
+            ~ ' then activity.event_count else 0 end'
+        ) }} as creation_events_in_window
+    from sites
+    inner join {{ ref('int_user_activity_cleaned') }} as activity
+        on
+            sites.site_id = activity.site_id
+            and activity.activity_date between sites.go_live_date and sites.window_end_date
+    group by sites.site_id
+
+),
+
+storage as (
+
+    select
+        sites.site_id,
+        max(storage.storage_bytes) as storage_bytes_peak_in_window
+    from sites
+    inner join {{ ref('int_storage_cleaned') }} as storage
+        on
+            sites.site_id = storage.site_id
+            and storage.storage_date between sites.go_live_date and sites.window_end_date
+    group by sites.site_id
+
+),
+
+users as (
+
+    select
+        sites.site_id,
+        count(*) as licensed_users_in_window
+    from sites
+    inner join {{ ref('int_user_site_assignments') }} as assignments
+        on
+            sites.site_id = assignments.site_id
+            and assignments.registration_date <= sites.window_end_date
+    group by sites.site_id
+
+),
+
+measured as (
+
+    select
+        sites.site_id,
+        sites.customer_id,
+        sites.go_live_date,
+        sites.window_end_date,
+        {{ window_days }} as onboarding_window_days,
+        least(
+            {{ days_between('sites.go_live_date', 'sites.data_end_date') }} + 1,
+            {{ window_days }}
+        ) as window_days_observed,
+        sites.window_end_date <= sites.data_end_date as is_window_complete,
+        coalesce(activity.events_in_window, 0) as events_in_window,
+        coalesce(activity.events_in_window_tail, 0) as events_in_window_tail,
+        coalesce(activity.creation_events_in_window, 0) as creation_events_in_window,
+        coalesce(activity.active_users_in_window, 0) as active_users_in_window,
+        coalesce(users.licensed_users_in_window, 0) as licensed_users_in_window,
+        storage.storage_bytes_peak_in_window
+    from sites
+    left join activity
+        on sites.site_id = activity.site_id
+    left join storage
+        on sites.site_id = storage.site_id
+    left join users
+        on sites.site_id = users.site_id
+
+),
+
+signals as (
+
+    select
+        *,
+        {{ safe_divide('active_users_in_window', 'licensed_users_in_window') }}
+            as activation_rate,
+        events_in_window >= {{ var('signal_high_activity_min_events') }}
+        and coalesce(storage_bytes_peak_in_window, 0) <= {{ var('signal_no_storage_max_bytes') }}
+            as is_high_activity_no_storage,
+        is_window_complete
+        and licensed_users_in_window > 0
+        and events_in_window_tail = 0
+            as is_stalled
+    from measured
+
+),
+
+final as (
+
+    select
+        *,
+        is_window_complete
+        and not is_stalled
+        and coalesce(activation_rate, 0) < {{ var('signal_slow_ramp_max_activation_rate') }}
+            as is_slow_ramp,
+        events_in_window > 0 and creation_events_in_window = 0 as is_no_content_created
+    from signals
+
+)
+
+select * from final
