@@ -54,6 +54,7 @@ joined as (
 final as (
 
     select
+        raw_row_id,
         site_id,
         customer_id,
         job_date,

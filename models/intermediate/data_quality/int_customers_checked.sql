@@ -44,6 +44,7 @@ ranked as (
 final as (
 
     select
+        raw_row_id,
         {{ columns | join(',\n        ') }},
         {{ dq_final_reason('customer_id') }}
     from ranked

@@ -60,6 +60,7 @@ ranked as (
 final as (
 
     select
+        raw_row_id,
         {{ columns | join(',\n        ') }},
         {{ dq_final_reason('site_id') }}
     from ranked

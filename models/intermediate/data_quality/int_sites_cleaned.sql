@@ -10,6 +10,7 @@ checked as (
 cleaned as (
 
     select
+        raw_row_id,
         site_id,
         customer_id
     from checked

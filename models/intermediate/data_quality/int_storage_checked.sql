@@ -70,6 +70,7 @@ ranked as (
 final as (
 
     select
+        raw_row_id,
         {{ columns | join(',\n        ') }},
         {{ dq_final_reason('site_id and date') }}
     from ranked

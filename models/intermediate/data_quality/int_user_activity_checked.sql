@@ -106,6 +106,7 @@ ranked as (
 final as (
 
     select
+        raw_row_id,
         {{ columns | join(',\n        ') }},
         user_registration_date,
         coalesce(is_unassigned_site, false) as is_unassigned_site,

@@ -10,6 +10,7 @@ checked as (
 cleaned as (
 
     select
+        raw_row_id,
         user_key,
         customer_id,
         site_id,

@@ -75,6 +75,7 @@ ranked as (
 final as (
 
     select
+        raw_row_id,
         {{ columns | join(',\n        ') }},
         {{ dq_final_reason('customer_id, site_id and user_email') }}
     from ranked

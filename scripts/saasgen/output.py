@@ -1,0 +1,367 @@
+"""Turn entity codes into Arrow tables, and write them as CSV or Parquet.
+
+CSV: one file per table, ``<out>/<table>.csv``, a header line, no quoting (no
+value contains a comma, quote or newline), ``\\n`` line ends, ISO dates, plain
+integers. Parquet: one directory per table, ``<out>/<table>.parquet/``, holding
+``part-00000.parquet``, ``part-00001.parquet``, ... (read them with the glob
+``<table>.parquet/*.parquet``); ids and strings are ``string``, dates ``date32``,
+numbers ``int64``. Files are written under a temporary name and renamed when
+complete, so a failed run never leaves a half-written table behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from saasgen.config import (
+    ACCOUNT_TIERS,
+    ACTIVITY_TYPES,
+    INDUSTRIES,
+    JOB_TYPES,
+    LICENSE_TYPES,
+    REGIONS,
+    TABLE_COLUMNS,
+)
+from saasgen.entities import World
+
+STRING = pa.dictionary(pa.int32(), pa.string())
+INTEGER_COLUMNS = {"storage_bytes", "event_count", "background_job_min"}
+DATE_COLUMNS = {"date", "registration_date"}
+EPOCH = dt.date(1970, 1, 1)
+
+
+def table_schema(name: str, fmt: str) -> pa.Schema:
+    """Arrow schema of an output table (strings dictionary-encoded)."""
+    fields = []
+    for col in TABLE_COLUMNS[name]:
+        if col in INTEGER_COLUMNS:
+            fields.append(pa.field(col, pa.int64()))
+        elif col in DATE_COLUMNS and fmt == "parquet":
+            fields.append(pa.field(col, pa.date32()))
+        else:
+            fields.append(pa.field(col, STRING))
+    return pa.schema(fields)
+
+
+def sort_order(keys: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """Stable order by several non-negative integer keys (most significant first).
+
+    Each key comes with its cardinality; keys are packed into one int64 when they
+    fit, which is much faster than ``np.lexsort``.
+    """
+    size = 1
+    for _, card in keys:
+        size *= max(card, 1)
+    if size < 2**62:
+        packed = np.zeros(len(keys[0][0]), dtype=np.int64)
+        for values, card in keys:
+            packed = packed * max(card, 1) + values
+        return np.argsort(packed, kind="stable")
+    return np.lexsort([values for values, _ in reversed(keys)])
+
+
+class Vocab:
+    """Arrow dictionaries of a world's strings, plus date rendering."""
+
+    def __init__(self, world: World, fmt: str) -> None:
+        self.world = world
+        self.fmt = fmt
+        self.customer_id = pa.array(world.customer_id, pa.string())
+        self.site_id = pa.array(world.site_id, pa.string())
+        self.user_email = pa.array(world.user_email, pa.string())
+        self.first_day = int(min(world.user_registration.min(initial=0), 0))
+        n = world.n_days - self.first_day
+        days = np.datetime64(world.start, "D") + np.arange(self.first_day, world.n_days)
+        self.date_text = pa.array(np.datetime_as_string(days[:n], unit="D").tolist())
+        self.epoch_offset = (world.start - EPOCH).days
+        self.constants = {
+            name: pa.array(values, pa.string())
+            for name, values in {
+                "industry": INDUSTRIES,
+                "region": REGIONS,
+                "account_tier": ACCOUNT_TIERS,
+                "license_type": LICENSE_TYPES,
+                "activity_type": ACTIVITY_TYPES,
+                "background_job_type": JOB_TYPES,
+            }.items()
+        }
+
+    @staticmethod
+    def strings(codes: np.ndarray, values: pa.Array, lo: int = 0, hi: int | None = None) -> pa.Array:
+        """Dictionary array of ``values[codes]``; [lo, hi) restricts the dictionary."""
+        hi = len(values) if hi is None else hi
+        indices = pa.array(np.asarray(codes - lo, dtype=np.int32), pa.int32())
+        return pa.DictionaryArray.from_arrays(indices, values.slice(lo, hi - lo))
+
+    def dates(self, day: np.ndarray) -> pa.Array:
+        if self.fmt == "parquet":
+            return pa.array(np.asarray(day + self.epoch_offset, dtype=np.int32), pa.date32())
+        return self.strings(day - self.first_day, self.date_text)
+
+    def table(self, name: str, columns: dict[str, pa.Array]) -> pa.Table:
+        schema = table_schema(name, self.fmt)
+        return pa.Table.from_arrays([columns[c] for c in schema.names], schema=schema)
+
+
+class Sink(Protocol):
+    rows: int
+
+    def write(self, table: pa.Table) -> None: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class CsvSink:
+    """``<out>/<name>.csv``, written through a temporary file."""
+
+    def __init__(self, out: Path, name: str, schema: pa.Schema) -> None:
+        self.final = out / f"{name}.csv"
+        self.tmp = out / f".{name}.csv.tmp"
+        options = pacsv.WriteOptions(
+            quoting_style="none", quoting_header="none", batch_size=1 << 16
+        )
+        self.writer = pacsv.CSVWriter(str(self.tmp), schema, write_options=options)
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        self.writer.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        self.writer.close()
+        os.replace(self.tmp, self.final)
+
+    def abort(self) -> None:
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class ParquetSink:
+    """``<out>/<name>.parquet/part-NNNNN.parquet``, rolled every ``rows_per_part`` rows."""
+
+    def __init__(
+        self, out: Path, name: str, schema: pa.Schema, rows_per_part: int = 10_000_000
+    ) -> None:
+        self.final = out / f"{name}.parquet"
+        self.tmp = out / f".{name}.parquet.tmp"
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir()
+        self.schema = schema
+        self.rows_per_part = rows_per_part
+        self.writer: pq.ParquetWriter | None = None
+        self.parts = 0
+        self.part_rows = 0
+        self.rows = 0
+
+    def _roll(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        path = self.tmp / f"part-{self.parts:05d}.parquet"
+        self.writer = pq.ParquetWriter(
+            str(path), self.schema, compression="snappy", store_schema=False
+        )
+        self.parts += 1
+        self.part_rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None or self.part_rows >= self.rows_per_part:
+            self._roll()
+        assert self.writer is not None
+        self.writer.write_table(table, row_group_size=1 << 20)
+        self.part_rows += table.num_rows
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        if self.writer is None:
+            self._roll()  # an empty table still gets one (empty) part with its schema
+        assert self.writer is not None
+        self.writer.close()
+        if self.final.is_dir():
+            shutil.rmtree(self.final)
+        elif self.final.exists():
+            self.final.unlink()
+        os.replace(self.tmp, self.final)
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def open_sink(out: Path, name: str, fmt: str) -> Sink:
+    schema = table_schema(name, fmt)
+    return ParquetSink(out, name, schema) if fmt == "parquet" else CsvSink(out, name, schema)
+
+
+# --------------------------------------------------------------------------
+# Dimension tables (written once per run)
+# --------------------------------------------------------------------------
+def customers_table(v: Vocab) -> pa.Table:
+    w = v.world
+    idx = np.arange(w.n_customers)
+    return v.table(
+        "saas_customer_info",
+        {
+            "customer_id": v.strings(idx, v.customer_id),
+            "industry": v.strings(w.customer_industry, v.constants["industry"]),
+            "region": v.strings(w.customer_region, v.constants["region"]),
+            "account_tier": v.strings(w.customer_tier, v.constants["account_tier"]),
+            "contact_email": v.strings(idx, pa.array(w.customer_contact, pa.string())),
+        },
+    )
+
+
+def sites_table(v: Vocab) -> pa.Table:
+    w = v.world
+    return v.table(
+        "saas_sites",
+        {
+            "site_id": v.strings(np.arange(w.n_sites), v.site_id),
+            "customer_id": v.strings(w.site_customer, v.customer_id),
+        },
+    )
+
+
+def internal_table(v: Vocab) -> pa.Table:
+    w = v.world
+    ids = sorted(w.internal_reason)
+    reasons = pa.array([w.internal_reason[c] for c in ids], pa.string())
+    return v.table(
+        "saas_internal_accounts",
+        {
+            "customer_id": v.strings(np.asarray(ids, dtype=np.int64), v.customer_id),
+            "reason": v.strings(np.arange(len(ids)), reasons),
+        },
+    )
+
+
+def users_table(v: Vocab, through_day: int) -> pa.Table:
+    """One row per user-site assignment, by (registration_date, customer, site, e-mail)."""
+    w = v.world
+    user, site = w.assignment_user, w.assignment_site
+    reg = w.user_registration[user]
+    order = sort_order(
+        [(reg - v.first_day, w.n_days - v.first_day), (site, w.n_sites), (user, w.n_users)]
+    )
+    order = order[reg[order] <= through_day]
+    user, site, reg = user[order], site[order], reg[order]
+    return v.table(
+        "saas_users",
+        {
+            "customer_id": v.strings(w.user_customer[user], v.customer_id),
+            "site_id": v.strings(site, v.site_id),
+            "user_email": v.strings(user, v.user_email),
+            "registration_date": v.dates(reg),
+            "license_type": v.strings(w.user_license[user], v.constants["license_type"]),
+        },
+    )
+
+
+# --------------------------------------------------------------------------
+# Fact tables (from simulated codes; optionally a block's local dictionaries)
+# --------------------------------------------------------------------------
+def _prefix(day_sorted: np.ndarray, through_day: int) -> int:
+    return int(np.searchsorted(day_sorted, through_day, side="right"))
+
+
+def activity_table(
+    v: Vocab,
+    day: np.ndarray,
+    site: np.ndarray,
+    user: np.ndarray,
+    type_: np.ndarray,
+    count: np.ndarray,
+    through_day: int,
+    local: tuple[int, int, int, int, int, int] | None = None,
+) -> pa.Table:
+    """Activity rows sorted by (date, customer, site, e-mail, type), cut at ``through_day``."""
+    w = v.world
+    order = sort_order(
+        [(day, w.n_days), (site, w.n_sites), (user, w.n_users), (type_, len(ACTIVITY_TYPES))]
+    )
+    order = order[: _prefix(day[order], through_day)]
+    c0, c1, s0, s1, u0, u1 = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
+    site_o = site[order]
+    return v.table(
+        "saas_user_activity",
+        {
+            "customer_id": v.strings(w.site_customer[site_o], v.customer_id, c0, c1),
+            "user_email": v.strings(user[order], v.user_email, u0, u1),
+            "site_id": v.strings(site_o, v.site_id, s0, s1),
+            "date": v.dates(day[order]),
+            "activity_type": v.strings(type_[order], v.constants["activity_type"]),
+            "event_count": pa.array(count[order], pa.int64()),
+        },
+    )
+
+
+def storage_table(
+    v: Vocab,
+    day: np.ndarray,
+    site: np.ndarray,
+    nbytes: np.ndarray,
+    through_day: int,
+    local: tuple[int, int, int, int, int, int] | None = None,
+) -> pa.Table:
+    """Storage rows sorted by (date, customer, site), cut at ``through_day``."""
+    w = v.world
+    order = sort_order([(day, w.n_days), (site, w.n_sites)])
+    order = order[: _prefix(day[order], through_day)]
+    c0, c1, s0, s1, _, _ = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
+    site_o = site[order]
+    return v.table(
+        "saas_storage",
+        {
+            "customer_id": v.strings(w.site_customer[site_o], v.customer_id, c0, c1),
+            "site_id": v.strings(site_o, v.site_id, s0, s1),
+            "date": v.dates(day[order]),
+            "storage_bytes": pa.array(nbytes[order], pa.int64()),
+        },
+    )
+
+
+def jobs_table(
+    v: Vocab,
+    day: np.ndarray,
+    site: np.ndarray,
+    type_: np.ndarray,
+    minutes: np.ndarray,
+    through_day: int,
+    local: tuple[int, int, int, int, int, int] | None = None,
+) -> pa.Table:
+    """Job rows sorted by (date, customer, site, type, minutes), cut at ``through_day``."""
+    w = v.world
+    p = w.params
+    order = sort_order(
+        [
+            (day, w.n_days),
+            (site, w.n_sites),
+            (type_, len(JOB_TYPES)),
+            (minutes, p.job_max_minutes + 1),
+        ]
+    )
+    order = order[: _prefix(day[order], through_day)]
+    c0, c1, s0, s1, _, _ = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
+    site_o = site[order]
+    return v.table(
+        "saas_background_jobs",
+        {
+            "customer_id": v.strings(w.site_customer[site_o], v.customer_id, c0, c1),
+            "site_id": v.strings(site_o, v.site_id, s0, s1),
+            "date": v.dates(day[order]),
+            "background_job_type": v.strings(type_[order], v.constants["background_job_type"]),
+            "background_job_min": pa.array(minutes[order], pa.int64()),
+        },
+    )

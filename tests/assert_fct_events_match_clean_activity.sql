@@ -1,0 +1,45 @@
+-- The site-month fact counts every clean event exactly once: per month, its
+-- events equal the clean activity's events, and its job minutes the clean
+-- runs' minutes. Fanning activity out over a user's several sites (the
+-- original analysis joined on email alone and over-counted 1.86x) fails here.
+with
+
+fact as (
+    select
+        month_start,
+        sum(events_total) as events_total,
+        sum(job_minutes_total) as job_minutes_total
+    from {{ ref('fct_site_months') }}
+    group by month_start
+),
+
+activity as (
+    select
+        {{ month_start('activity_date') }} as month_start,
+        sum(event_count) as events_total
+    from {{ ref('int_user_activity_cleaned') }}
+    group by 1
+),
+
+jobs as (
+    select
+        {{ month_start('job_date') }} as month_start,
+        sum(job_minutes) as job_minutes_total
+    from {{ ref('int_background_jobs_cleaned') }}
+    group by 1
+),
+
+compared as (
+    select
+        coalesce(fact.month_start, activity.month_start, jobs.month_start) as month_start,
+        coalesce(fact.events_total, 0) as fact_events,
+        coalesce(activity.events_total, 0) as activity_events,
+        coalesce(fact.job_minutes_total, 0) as fact_minutes,
+        coalesce(jobs.job_minutes_total, 0) as job_minutes
+    from fact
+    full outer join activity on fact.month_start = activity.month_start
+    full outer join jobs on coalesce(fact.month_start, activity.month_start) = jobs.month_start
+)
+
+select * from compared
+where fact_events <> activity_events or fact_minutes <> job_minutes

@@ -1,0 +1,47 @@
+-- Emails never reach a mart: no column of any model under models/marts is
+-- named like an email (contact_email_domain, a domain, is allowed).
+-- Every mart is listed below so that the test runs after all of them.
+-- depends_on: {{ ref('customer_background_job_months') }}
+-- depends_on: {{ ref('customer_license_months') }}
+-- depends_on: {{ ref('dim_customers') }}
+-- depends_on: {{ ref('dim_sites') }}
+-- depends_on: {{ ref('dim_users') }}
+-- depends_on: {{ ref('fct_site_months') }}
+-- depends_on: {{ ref('onboarding_site_signals') }}
+-- depends_on: {{ ref('quarantine_background_jobs') }}
+-- depends_on: {{ ref('quarantine_customers') }}
+-- depends_on: {{ ref('quarantine_sites') }}
+-- depends_on: {{ ref('quarantine_storage') }}
+-- depends_on: {{ ref('quarantine_user_activity') }}
+-- depends_on: {{ ref('quarantine_users') }}
+-- depends_on: {{ ref('rpt_site_month_usage_long') }}
+-- depends_on: {{ ref('seg_account_tier_months') }}
+-- depends_on: {{ ref('seg_industry_months') }}
+-- depends_on: {{ ref('seg_region_months') }}
+{%- set offenders = [] %}
+{%- if execute %}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.original_file_path.startswith('models/marts/') %}
+        {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) %}
+        {%- if relation is not none %}
+            {%- for column in adapter.get_columns_in_relation(relation) %}
+                {%- if 'email' in column.name | lower and not (column.name | lower).endswith('_domain') %}
+                    {%- do offenders.append((node.name, column.name)) %}
+                {%- endif %}
+            {%- endfor %}
+        {%- endif %}
+    {%- endfor %}
+{%- endif %}
+
+{%- if offenders %}
+    {%- for model_name, column_name in offenders %}
+select '{{ model_name }}' as model_name, '{{ column_name }}' as column_name
+{{ 'union all' if not loop.last }}
+    {%- endfor %}
+{%- else %}
+select
+    cast(null as {{ dbt.type_string() }}) as model_name,
+    cast(null as {{ dbt.type_string() }}) as column_name
+from {{ ref('fct_site_months') }}
+where 1 = 0
+{%- endif %}
