@@ -30,15 +30,20 @@
     (`row_reason_code` is null). Within a key, the first row in the order of
     all columns is kept; a later row identical to an earlier one is a
     `duplicate_row`, a later row that differs is a `duplicate_key`. Returns
-    the final reason code / message expressions, given the row-level ones. -#}
+    the final reason code / message expressions, given the row-level ones.
+
+    Deterministic on every warehouse: identical rows share a dense_rank (so
+    which copy comes first cannot turn into a `duplicate_key`), nulls sort
+    last explicitly (DuckDB sorts them last, BigQuery first by default), and
+    copies of one row are told apart by their raw_row_id. -#}
 {% macro dq_duplicate_ranks(key_columns, all_columns) -%}
-    row_number() over (
+    dense_rank() over (
         partition by {{ key_columns | join(', ') }}, row_reason_code is null
-        order by {{ all_columns | join(', ') }}
+        order by {{ all_columns | join(' nulls last, ') }} nulls last
     ) as key_rank,
     row_number() over (
         partition by {{ all_columns | join(', ') }}, row_reason_code is null
-        order by {{ all_columns | join(', ') }}
+        order by raw_row_id
     ) as row_rank
 {%- endmacro %}
 

@@ -87,12 +87,14 @@ class Scale:
     start: dt.date
     end: dt.date
     fmt: str
+    users_scale: float = 1.0  # multiplies Params.users_per_site_median
 
 
 SCALES: dict[str, Scale] = {
-    "small": Scale("small", 8, dt.date(2024, 1, 1), dt.date(2024, 6, 30), "csv"),
+    # small is kept light: dbt (and a slow BigQuery emulator) run on it in the tests
+    "small": Scale("small", 8, dt.date(2024, 1, 1), dt.date(2024, 6, 30), "csv", 0.65),
     "demo": Scale("demo", 65, dt.date(2023, 1, 1), dt.date(2024, 12, 31), "csv"),
-    "large": Scale("large", 6600, dt.date(2023, 1, 1), dt.date(2024, 12, 31), "parquet"),
+    "large": Scale("large", 7000, dt.date(2023, 1, 1), dt.date(2024, 12, 31), "parquet"),
 }
 
 
@@ -126,7 +128,7 @@ class Params:
     natural_churn_share: float = 0.04  # non-planted sites that churn inside the window
     storage_rows_after_churn_days: int = 30  # storage stays (flat) this long after churn
     # --- users -------------------------------------------------------------
-    users_per_site_median: tuple[float, ...] = (11.0, 25.0, 42.0)  # by tier
+    users_per_site_median: tuple[float, ...] = (15.0, 34.0, 56.0)  # by tier
     users_per_site_sigma: float = 0.35
     license_weights: tuple[float, ...] = (0.60, 0.25, 0.15)  # Viewer, Explorer, Creator
     burst_share: float = 0.65  # users registering in the roll-out burst
@@ -166,7 +168,7 @@ class Params:
     cleanup_keep: tuple[float, float] = (0.55, 0.90)  # share kept by a clean-up
     prewindow_growth_keep: float = 0.6  # pre-window history: share kept after clean-ups
     # --- background jobs -------------------------------------------------------
-    job_runs_per_day: tuple[float, ...] = (1.0, 1.6, 2.4)  # by tier, at reference storage
+    job_runs_per_day: tuple[float, ...] = (1.2, 1.7, 2.4)  # by tier, at reference storage
     job_weekend_factor: float = 0.7
     job_storage_reference_gib: float = 5.0
     job_type_weights: tuple[float, ...] = (0.20, 0.10, 0.35, 0.10, 0.25)
@@ -185,7 +187,8 @@ class Params:
     heavy_type_weights: tuple[float, ...] = (0.10, 0.05, 0.50, 0.25, 0.10)
     heavy_minutes_multiplier: float = 1.5
     # --- calibration --------------------------------------------------------------
-    activity_scale: float = 1.0  # global multiplier of the daily activity probability
+    activity_scale: float = 1.6  # global multiplier of the daily activity probability
+    users_scale: float = 1.0  # global multiplier of users per site (set by the scale)
     customers_per_block: int = 64  # simulation unit (fixed so output is chunk-independent)
     planted_user_cap: int = 12  # planted users per case (manifest stays small)
 

@@ -284,7 +284,7 @@ def build_world(
         site_factor[s] = 1.0
 
     # ---- users (one primary site each) ---------------------------------------
-    med = np.asarray(p.users_per_site_median)[tier[site_customer]]
+    med = np.asarray(p.users_per_site_median)[tier[site_customer]] * p.users_scale
     n_users_site = np.maximum(
         1, np.rint(rng.lognormal(np.log(med), p.users_per_site_sigma)).astype(np.int64)
     )

@@ -1,0 +1,244 @@
+"""Orchestrate a generator run: build entities, simulate blocks, write tables and manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from saasgen.config import (
+    DEFAULT_PARAMS,
+    LICENSE_TYPES,
+    MANIFEST_NAME,
+    TABLE_COLUMNS,
+    VIEWER,
+    Params,
+)
+from saasgen.entities import NEVER, World, build_world
+from saasgen.output import (
+    Sink,
+    Vocab,
+    activity_table,
+    customers_table,
+    internal_table,
+    jobs_table,
+    open_sink,
+    sites_table,
+    storage_table,
+    users_table,
+)
+from saasgen.simulate import Block, block_ranges, simulate_block
+
+# Above this many blocks the run streams block by block (bounded memory) instead of
+# sorting each table as a whole.
+MAX_IN_MEMORY_BLOCKS = 16
+CHURN_SIGNAL_DAYS = 60  # the marts' churn_inactive_days
+
+
+@dataclass(frozen=True)
+class Options:
+    """A validated set of generator options."""
+
+    seed: int
+    scale: str
+    customers: int
+    start: dt.date
+    end: dt.date
+    out: Path
+    fmt: str
+    through: dt.date | None = None
+    quiet: bool = False
+    params: Params = DEFAULT_PARAMS
+
+
+@dataclass
+class Summary:
+    out: Path
+    fmt: str
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    streamed: bool = False
+
+
+def _concat(blocks: list[Block], name: str) -> np.ndarray:
+    return np.concatenate([getattr(b, name) for b in blocks])
+
+
+def _blocks(world: World, progress: bool) -> Iterator[Block]:
+    ranges = block_ranges(world.n_customers, world.params.customers_per_block)
+    items: Iterator[tuple[int, tuple[int, int]]] = iter(enumerate(ranges))
+    if progress:
+        from tqdm import tqdm
+
+        items = iter(tqdm(list(items), desc="generating", unit="block", smoothing=0.1))
+    for index, customers in items:
+        yield simulate_block(world, index, customers)
+
+
+def run(opts: Options) -> Summary:
+    """Generate the data set described by ``opts`` and write it to ``opts.out``."""
+    t0 = time.perf_counter()
+    world = build_world(opts.seed, opts.customers, opts.start, opts.end, opts.params)
+    through_day = (opts.through - opts.start).days if opts.through else world.n_days - 1
+    n_blocks = len(block_ranges(world.n_customers, world.params.customers_per_block))
+    streamed = opts.scale == "large" or n_blocks > MAX_IN_MEMORY_BLOCKS
+    vocab = Vocab(world, opts.fmt)
+    summary = Summary(out=opts.out, fmt=opts.fmt, streamed=streamed)
+
+    sinks: dict[str, Sink] = {}
+    try:
+        for name in TABLE_COLUMNS:
+            sinks[name] = open_sink(opts.out, name, opts.fmt)
+        sinks["saas_customer_info"].write(customers_table(vocab))
+        sinks["saas_sites"].write(sites_table(vocab))
+        sinks["saas_internal_accounts"].write(internal_table(vocab))
+        sinks["saas_users"].write(users_table(vocab, through_day))
+
+        site_rows = np.zeros(world.n_sites, dtype=np.int64)
+        if streamed:
+            for b in _blocks(world, progress=not opts.quiet):
+                c0, c1 = b.customers
+                local = (
+                    c0,
+                    c1,
+                    int(world.customer_site_start[c0]),
+                    int(world.customer_site_start[c1]),
+                    int(world.customer_user_start[c0]),
+                    int(world.customer_user_start[c1]),
+                )
+                _write_facts(vocab, sinks, [b], through_day, local)
+                site_rows += b.site_activity_rows
+        else:
+            blocks = list(_blocks(world, progress=False))
+            _write_facts(vocab, sinks, blocks, through_day, None)
+            for b in blocks:
+                site_rows += b.site_activity_rows
+            del blocks
+        for sink in sinks.values():
+            sink.close()
+    except BaseException:
+        for sink in sinks.values():
+            sink.abort()
+        raise
+    write_manifest(world, opts, site_rows)
+    summary.rows = {name: sink.rows for name, sink in sinks.items()}
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _write_facts(
+    vocab: Vocab,
+    sinks: dict[str, Sink],
+    blocks: list[Block],
+    through_day: int,
+    local: tuple[int, int, int, int, int, int] | None,
+) -> None:
+    c = lambda name: _concat(blocks, name)  # noqa: E731
+    sinks["saas_user_activity"].write(
+        activity_table(
+            vocab,
+            c("act_day"),
+            c("act_site"),
+            c("act_user"),
+            c("act_type"),
+            c("act_count"),
+            through_day,
+            local,
+        )
+    )
+    sinks["saas_storage"].write(
+        storage_table(vocab, c("sto_day"), c("sto_site"), c("sto_bytes"), through_day, local)
+    )
+    sinks["saas_background_jobs"].write(
+        jobs_table(
+            vocab,
+            c("job_day"),
+            c("job_site"),
+            c("job_type"),
+            c("job_minutes"),
+            through_day,
+            local,
+        )
+    )
+
+
+def planted_cases(world: World, opts: Options, site_rows: np.ndarray) -> dict[str, object]:
+    """The manifest: which entities carry which planted signal (for the full run)."""
+    w, p = world, world.params
+
+    def day(d: int) -> str:
+        return (w.start + dt.timedelta(days=int(d))).isoformat()
+
+    def sites(idx: list[int]) -> list[str]:
+        return [w.site_id[s] for s in idx]
+
+    def user(u: int) -> dict[str, object]:
+        return {"customer_id": w.customer_id[w.user_customer[u]], "user_email": w.user_email[u]}
+
+    churn_limit = w.n_days - CHURN_SIGNAL_DAYS - 5
+    churned = np.flatnonzero((w.site_churn <= churn_limit) & (site_rows > 0)).tolist()
+    onboarding = (
+        w.planted["high_activity_no_storage"] + w.planted["slow_ramp"] + w.planted["stalled"]
+    )
+    exceeders = []
+    for u in w.planted["licence_exceeders"]:
+        lic = int(w.user_license[u])
+        exceeders.append(
+            user(u)
+            | {"license_type": LICENSE_TYPES[lic], "exceeds_with": "Create" if lic == VIEWER else "Publish"}
+        )
+    multi = []
+    for u in w.planted["multi_site_users"]:
+        assigned = w.assignment_site[w.assignment_user == u]
+        multi.append(user(u) | {"site_ids": sites(sorted(assigned.tolist()))})
+    return {
+        "description": (
+            "Entities planted by scripts/generate_saas_data.py so that the marts' signals "
+            "have known positives. Refers to the full run (start..end), also when --through "
+            "cut the files short."
+        ),
+        "options": {
+            "seed": opts.seed,
+            "scale": opts.scale,
+            "customers": opts.customers,
+            "start": opts.start.isoformat(),
+            "end": opts.end.isoformat(),
+            "through": opts.through.isoformat() if opts.through else None,
+        },
+        "thresholds": {
+            "onboarding_window_days": p.onboarding_window_days,
+            "signal_high_activity_min_events": 500,
+            "signal_no_storage_max_bytes": 0,
+            "signal_slow_ramp_max_activation_rate": 0.5,
+            "signal_stalled_tail_days": 30,
+            "heavy_background_min_minutes_per_site": 3000,
+            "churn_inactive_days": CHURN_SIGNAL_DAYS,
+        },
+        "site_go_live": {w.site_id[s]: day(w.site_golive[s]) for s in onboarding},
+        "high_activity_no_storage": sites(w.planted["high_activity_no_storage"]),
+        "slow_ramp": sites(w.planted["slow_ramp"]),
+        "stalled": sites(w.planted["stalled"]),
+        "churned_sites": sites(churned),
+        "churn_dates": {w.site_id[s]: day(w.site_churn[s]) for s in churned},
+        "heavy_background": [w.customer_id[c] for c in w.planted["heavy_background"]],
+        "creators_never_create": [user(u) for u in w.planted["creators_never_create"]],
+        "licence_exceeders": exceeders,
+        "multi_site_users": multi,
+        "internal_accounts": [w.customer_id[c] for c in w.planted["internal_accounts"]],
+    }
+
+
+def write_manifest(world: World, opts: Options, site_rows: np.ndarray) -> Path:
+    path = opts.out / MANIFEST_NAME
+    tmp = opts.out / f".{MANIFEST_NAME}.tmp"
+    tmp.write_text(json.dumps(planted_cases(world, opts, site_rows), indent=2) + "\n")
+    tmp.replace(path)
+    return path
+
+
+__all__ = ["NEVER", "Options", "Summary", "run"]

@@ -1,0 +1,228 @@
+"""The marts, built by real `dbt seed` + `dbt build` on generated `small` data,
+checked column by column against an independent pandas recomputation from the
+raw CSVs (tests/reference.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.dbt_project import DbtProject
+from tests.reference import ACTIVITY_TYPES, JOB_TYPES, Reference, suffix
+
+pytestmark = [pytest.mark.dbt, pytest.mark.slow]
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtProject]:
+    project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("marts") / "project")
+    project.generate("--scale", "small", "--seed", "7")
+    project.dbt("seed")
+    project.dbt("build")
+    yield project
+
+
+@pytest.fixture(scope="session")
+def reference(built: DbtProject) -> Reference:
+    return Reference(built.seeds_dir)
+
+
+def assert_frames_match(actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str]) -> None:
+    """Same keys, and every shared column equal (floats to 1e-9 relative)."""
+    actual = actual.sort_values(keys).reset_index(drop=True)
+    expected = expected.sort_values(keys).reset_index(drop=True)
+    assert len(actual) == len(expected), f"{len(actual)} rows, expected {len(expected)}"
+    pd.testing.assert_frame_equal(actual[keys], expected[keys], check_dtype=False)
+    for column in expected.columns:
+        if column in keys:
+            continue
+        got = pd.to_numeric(actual[column], errors="coerce").to_numpy(dtype=float)
+        want = pd.to_numeric(expected[column], errors="coerce").to_numpy(dtype=float)
+        np.testing.assert_allclose(got, want, rtol=1e-9, equal_nan=True, err_msg=column)
+
+
+def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def test_generated_data_is_all_clean(built: DbtProject) -> None:
+    for table in ("customers", "sites", "users", "user_activity", "storage", "background_jobs"):
+        quarantined = built.table(f"quarantine_{table}")
+        assert quarantined.empty, f"{table}: {quarantined.head().to_dict('records')}"
+
+
+def test_fct_site_months_matches_recomputation(built: DbtProject, reference: Reference) -> None:
+    actual = _dates(built.table("fct_site_months"), "month_start")
+    expected = reference.fct_site_months
+    numeric = [
+        "licensed_users",
+        "licensed_viewers",
+        "licensed_explorers",
+        "licensed_creators",
+        "new_users",
+        "active_users",
+        "events_total",
+        *[f"events_{suffix(t)}" for t in ACTIVITY_TYPES],
+        "events_after_onboarding",
+        "storage_days",
+        "storage_bytes_avg",
+        "storage_bytes_max",
+        "storage_bytes_month_end",
+        "storage_gib_avg",
+        "job_runs",
+        "job_minutes_total",
+        *[f"job_minutes_{suffix(t)}" for t in JOB_TYPES],
+        *[f"job_runs_{suffix(t)}" for t in JOB_TYPES],
+    ]
+    keys = ["site_id", "month_start"]
+    assert_frames_match(actual[keys + numeric], expected[keys + numeric], keys)
+    attributes = ["customer_id", "account_tier", "region", "industry", "is_internal"]
+    merged = actual.merge(expected, on=keys, suffixes=("", "_expected"))
+    for column in attributes:
+        assert (merged[column] == merged[f"{column}_expected"]).all(), column
+
+
+def test_fct_covers_the_edge_cases(built: DbtProject, reference: Reference) -> None:
+    """The small data set exercises the cases the definitions hinge on."""
+    fact = built.table("fct_site_months")
+    assert ((fact["events_total"] == 0) & (fact["licensed_users"] > 0)).any(), "idle months"
+    users = reference.users
+    assert (users["assigned_sites"] > 1).any(), "a user on several sites"
+    assert (users["registration_date"].dt.day > 1).any(), "registered mid-month"
+    act = reference.activity
+    days = (act["date"] - act["registration_date"]).dt.days
+    assert (days == 29).any() and (days == 30).any(), "events on both sides of the 30-day rule"
+    assert act["date"].dt.is_month_end.any(), "activity on a month's last day"
+
+
+def test_fact_does_not_double_count_multi_site_users(
+    built: DbtProject, reference: Reference
+) -> None:
+    fact = built.table("fct_site_months")
+    assert fact["events_total"].sum() == reference.activity["event_count"].sum()
+
+
+@pytest.mark.parametrize("segment", ["account_tier", "region", "industry"])
+def test_segment_marts_match_recomputation(
+    built: DbtProject, reference: Reference, segment: str
+) -> None:
+    actual = _dates(built.table(f"seg_{segment}_months"), "month_start")
+    expected = reference.segment_months(segment)
+    columns = [
+        "customers",
+        "sites",
+        "active_sites",
+        "licensed_users",
+        "active_users",
+        "licence_utilisation",
+        "events_total",
+        "events_per_active_user",
+        "storage_gib_avg",
+        "job_minutes_total",
+        "job_minutes_per_site",
+        "events_total_mom_growth",
+        "active_users_mom_growth",
+    ]
+    keys = [segment, "month_start"]
+    assert_frames_match(actual[keys + columns], expected[keys + columns], keys)
+
+
+def test_customer_license_months_match_recomputation(
+    built: DbtProject, reference: Reference
+) -> None:
+    actual = _dates(built.table("customer_license_months"), "month_start")
+    expected = reference.customer_license_months()
+    keys = ["customer_id", "month_start", "license_type"]
+    merged = actual.merge(expected, on=keys, how="left", suffixes=("", "_expected"))
+    for column in ("licensed_users", "downgrade_candidates", "upgrade_candidates"):
+        np.testing.assert_array_equal(
+            merged[column].to_numpy(), merged[f"{column}_expected"].fillna(0).to_numpy(), column
+        )
+    with_users = merged[merged["licensed_users"] > 0]
+    np.testing.assert_allclose(
+        with_users["licence_utilisation"],
+        with_users["active_licensed_users"] / with_users["licensed_users"],
+    )
+
+
+def test_onboarding_signals_match_recomputation(built: DbtProject, reference: Reference) -> None:
+    actual = _dates(built.table("onboarding_site_signals"), "go_live_date")
+    expected = reference.onboarding()
+    columns = [
+        "events_in_window",
+        "active_users_in_window",
+        "licensed_users_in_window",
+        "storage_bytes_peak_in_window",
+    ]
+    assert_frames_match(actual[["site_id", *columns]], expected[["site_id", *columns]], ["site_id"])
+    merged = actual.merge(expected, on="site_id", suffixes=("", "_expected"))
+    for flag in ("is_window_complete", "is_high_activity_no_storage", "is_stalled", "is_slow_ramp"):
+        assert (merged[flag] == merged[f"{flag}_expected"]).all(), flag
+
+
+def test_report_long_matches_fact(built: DbtProject, reference: Reference) -> None:
+    report = _dates(built.table("rpt_site_month_usage_long"), "month_start")
+    fact = reference.fct_site_months
+    act = reference.activity
+    last_day = act[
+        act["date"].dt.is_month_end
+        & (act["event_count"] > 0)
+        & ((act["date"] - act["registration_date"]).dt.days >= 30)
+    ]
+    active_last_day = last_day.groupby(["site_id", "month_start"])["user_key"].nunique()
+    included = [t for t in JOB_TYPES if t not in ("bridge", "alert")]
+    minutes = fact[[f"job_minutes_{suffix(t)}" for t in included]].sum(axis=1)
+    runs = fact[[f"job_runs_{suffix(t)}" for t in included]].sum(axis=1)
+    expected = {
+        "Storage": fact["storage_gib_avg"],
+        "Activity": fact["events_after_onboarding"],
+        "Active User": fact.set_index(["site_id", "month_start"])
+        .index.map(active_last_day)
+        .fillna(0)
+        .to_numpy(),
+        "Background Job": minutes / runs.replace(0, np.nan),
+    }
+    for usage_type, values in expected.items():
+        want = fact[["site_id", "month_start"]].assign(value=np.asarray(values, dtype=float))
+        got = report.loc[report["usage_type"] == usage_type, ["site_id", "month_start", "value"]]
+        assert_frames_match(got, want, ["site_id", "month_start"])
+
+
+def test_dims_have_one_row_per_entity(built: DbtProject, reference: Reference) -> None:
+    assert set(built.table("dim_customers")["customer_id"]) == set(
+        reference.customers["customer_id"]
+    )
+    assert set(built.table("dim_sites")["site_id"]) == set(reference.sites["site_id"])
+    dim_users = built.table("dim_users")
+    assert set(dim_users["user_key"]) == set(reference.users["user_key"])
+    merged = dim_users.merge(reference.users, on="user_key", suffixes=("", "_expected"))
+    assert (merged["license_type"] == merged["license_type_expected"]).all()
+    assert (
+        pd.to_datetime(merged["registration_date"]) == merged["registration_date_expected"]
+    ).all()
+
+
+def test_no_email_value_in_any_mart(built: DbtProject) -> None:
+    marts = built.query(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'main' and data_type = 'VARCHAR' "
+        "and table_name in (select table_name from information_schema.tables "
+        "where table_schema = 'main' and table_type = 'BASE TABLE')"
+    )
+    assert not marts.empty
+    for table, column in marts.itertuples(index=False):
+        if table.startswith("int_"):
+            continue
+        hits = built.query(f"select count(*) as n from main.{table} where {column} like '%@%'")
+        assert hits["n"].iloc[0] == 0, f"{table}.{column} holds email-like values"
+
+
+def test_build_leaves_artifacts(built: DbtProject) -> None:
+    assert Path(built.root, "target", "run_results.json").exists()
+    assert Path(built.root, "target", "manifest.json").exists()
