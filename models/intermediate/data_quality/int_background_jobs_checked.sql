@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- Every staged background-job run with the first data-quality rule it
     breaks. Runs have no natural key: two runs of one type on one site and day
     with equal minutes are legitimate, so identical rows are kept, not

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- Every staged customer row with the first data-quality rule it breaks. -#}
 {%- set rules = [
     {'code': 'missing_key', 'fails': 'customer_id is null',
@@ -32,14 +33,7 @@ row_checked as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ dq_duplicate_ranks(['customer_id'], columns) }}
-    from row_checked
-
-),
+{{ dq_rank_duplicates('row_checked', ['customer_id'], columns) }},
 
 final as (
 

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- Every staged site row with the first data-quality rule it breaks. -#}
 {%- set rules = [
     {'code': 'missing_key', 'fails': 'site_id is null or customer_id is null',
@@ -48,14 +49,7 @@ row_checked as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ dq_duplicate_ranks(['site_id'], columns) }}
-    from row_checked
-
-),
+{{ dq_rank_duplicates('row_checked', ['site_id'], columns) }},
 
 final as (
 

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- Every staged storage snapshot with the first data-quality rule it
     breaks. -#}
 {%- set rules = [
@@ -58,14 +59,7 @@ row_checked as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ dq_duplicate_ranks(['site_id', 'storage_date'], columns) }}
-    from row_checked
-
-),
+{{ dq_rank_duplicates('row_checked', ['site_id', 'storage_date'], columns) }},
 
 final as (
 

@@ -92,16 +92,7 @@ row_checked as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ dq_duplicate_ranks(
-            ['user_key', 'site_id', 'activity_date', 'activity_type'], columns
-        ) }}
-    from row_checked
-
-),
+{{ dq_rank_duplicates('row_checked', ['user_key', 'site_id', 'activity_date', 'activity_type'], columns) }},
 
 final as (
 

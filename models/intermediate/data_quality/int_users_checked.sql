@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- Every staged user-site assignment with the first data-quality rule it
     breaks. Assignments that disagree on registration date or licence across
     a user's sites are not errors: int_users_deduplicated resolves and flags
@@ -63,14 +64,7 @@ row_checked as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ dq_duplicate_ranks(['customer_id', 'site_id', 'user_email'], columns) }}
-    from row_checked
-
-),
+{{ dq_rank_duplicates('row_checked', ['customer_id', 'site_id', 'user_email'], columns) }},
 
 final as (
 

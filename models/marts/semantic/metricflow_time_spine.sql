@@ -1,0 +1,23 @@
+{#- MetricFlow's day-grain time spine: one row per calendar day between the
+    calendar_start_date and calendar_end_date vars. Declared as the project's
+    time spine (`time_spine:` in _semantic__models.yml). -#}
+with
+
+spine as (
+
+    {{ dbt.date_spine(
+        'day',
+        "cast('" ~ var('calendar_start_date') ~ "' as date)",
+        "cast('" ~ var('calendar_end_date') ~ "' as date)"
+    ) }}
+
+),
+
+days as (
+
+    select cast(date_day as date) as date_day
+    from spine
+
+)
+
+select * from days
