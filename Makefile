@@ -9,11 +9,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The BigQuery API emulator pins its own duckdb, so it gets its own venv.
+BQ_VENV := .venv-bq-emulator
 PIP_FLAGS := --disable-pip-version-check --quiet --prefer-binary
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup install profile data build test lint pytest bench clean
+.PHONY: help setup install profile data build report bq-emulator browser test lint pytest bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -25,6 +27,17 @@ $(BIN)/dbt: requirements.txt
 
 install: $(BIN)/dbt profile  ## create the venv with the pinned dependencies
 
+$(BQ_VENV)/bin/crucible: requirements-bq-emulator.txt
+	$(PYTHON) -m venv $(BQ_VENV)
+	$(BQ_VENV)/bin/pip install $(PIP_FLAGS) --only-binary :all: -r requirements-bq-emulator.txt
+	touch $@
+
+bq-emulator: $(BQ_VENV)/bin/crucible  ## venv of the local BigQuery API emulator (tests)
+
+browser:  ## headless Chromium for the docs-site and report tests (Debian package)
+	@command -v chromium >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 profile: profiles.yml
 profiles.yml:
 	cp profiles.example.yml profiles.yml
@@ -34,18 +47,22 @@ data: install  ## generate the demo data set into seeds/
 
 build: install  ## dbt seed && dbt build on DuckDB (saas.duckdb or $$DBT_DUCKDB_PATH)
 	$(BIN)/dbt seed
-	$(BIN)/dbt build
+	$(BIN)/dbt build --exclude resource_type:seed
+
+report: install  ## write target/usage_report.html from the built marts
+	$(BIN)/python scripts/report.py
 
 setup: install data build  ## everything: install, demo data, seed and build on DuckDB
 
-lint: install  ## ruff (lint + format check)
-	$(BIN)/ruff check scripts tests
-	$(BIN)/ruff format --check scripts tests
+lint: install  ## ruff, mypy, sqlfluff (DuckDB + BigQuery), dbt-score conventions
+	scripts/lint.sh
 
-pytest: install
+pytest: install bq-emulator browser
 	$(BIN)/pytest
 
-test: install lint pytest  ## every test (what CI runs)
+# Lint and pytest both run even when the other fails; the target fails if either did.
+test: install bq-emulator browser  ## every test (what CI runs): lint + pytest
+	@status=0; scripts/lint.sh || status=1; $(BIN)/pytest || status=1; exit $$status
 
 bench: install  ## benchmark generation, load and build
 	$(BIN)/python scripts/bench_generate.py

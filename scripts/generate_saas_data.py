@@ -19,9 +19,9 @@ Scales
 ========  =========  =======================  ======================================
 scale     customers  window                   volume
 ========  =========  =======================  ======================================
-small     8          2024-01-01 .. 2024-06-30 ~20k activity rows, < 2 s (tests)
-demo      65         2023-01-01 .. 2024-12-31 ~1.0M activity rows, a few seconds
-large     7,000      2023-01-01 .. 2024-12-31 ~100M activity rows, Parquet, streamed
+small     8          2024-01-01 .. 2024-06-30 ~30k activity rows, under a second (tests)
+demo      65         2023-01-01 .. 2024-12-31 ~1.0M activity rows, about a second
+large     7,000      2023-01-01 .. 2024-12-31 ~115M activity rows, Parquet, streamed
 ========  =========  =======================  ======================================
 
 Outputs
@@ -44,7 +44,9 @@ plus ``_planted_cases.json``, the manifest of planted signals (below).
 CSV (``<out>/<table>.csv``): unquoted, ``\\n`` line ends, ISO dates, plain
 integers. Parquet (``<out>/<table>.parquet/part-NNNNN.parquet``, a directory per
 table even when it holds one part; read it with the glob
-``<table>.parquet/*.parquet``): strings, ``date32`` dates, ``int64`` numbers.
+``<table>.parquet/*.parquet``): every column a string holding the CSV's text;
+the lookup seed ``saas_internal_accounts`` is also written as CSV (``dbt seed``
+loads it from ``seeds/`` while the raw tables are read as external sources).
 
 Ids: customer_id is ``1000000001, 1000000002, ...``; site_id is ``A`` + 11 random
 digits; e-mails are ``first.last@company.tld`` (lower case, a single TLD, unique
@@ -52,29 +54,34 @@ within a customer; the user's identity is (customer_id, user_email)).
 
 Order and reproducibility. Same options give byte-identical files: numpy draws
 from ``default_rng`` seeded with (seed, purpose, block) and Faker is seeded with
-``seed_instance(seed)``. Every file is sorted: customers by customer_id; sites by
-site_id; users by (registration_date, customer_id, site_id, user_email); activity
+``seed_instance(seed)`` (same package versions assumed: requirements.txt pins
+them). Every file is sorted: customers by customer_id; sites by (customer_id,
+site_id); users by (registration_date, customer_id, site_id, user_email); activity
 by (date, customer_id, site_id, user_email, activity_type); storage by (date,
 customer_id, site_id); jobs by (date, customer_id, site_id, background_job_type,
-background_job_min). Runs of more than 1,024 customers (and every ``large`` run)
-are streamed in blocks of 64 customers: each block's rows are sorted as above, and
-blocks follow each other in customer order.
+background_job_min) - text order, numbers by value, activity and job types
+alphabetically. Runs of more than 1,024 customers (and every ``large`` run)
+are streamed with bounded memory (about 0.7 GB at ``large``) in chunks of
+consecutive customers (blocks of 16 customers, grouped until they hold 2M activity
+rows): each chunk's rows are sorted as above and chunks follow in customer order;
+a Parquet table rolls over to a new part file every 10M rows.
 
 ``--through DATE`` is prefix-stable: the run always simulates the whole window
 and then keeps the activity, storage and job rows dated on or before DATE and the
 users registered on or before DATE, so those four files are exactly the leading
-lines of the full run's files. Customers, sites and internal accounts are written
-in full (an account and its sites exist before they go live). The manifest always
-describes the full run. ``--end`` is part of the scenario (go-lives spread over
-the window), so changing it changes the data; use ``--through`` to replay days.
+lines of the full run's files (streamed runs: of each chunk). Customers, sites and
+internal accounts are written in full (an account and its sites exist before they
+go live). The manifest always describes the full run. ``--end`` is part of the
+scenario (go-lives spread over the window), so changing it changes the data; use
+``--through`` to replay days.
 
 Behaviour model (parameters in ``scripts/saasgen/config.py``, ``Params``)
 ----------------------------------------------------------------------------
 Customers. Tier SMB 50% / Commercial 35% / Enterprise 15% and region North
 America 50% / EMEA 30% / APAC 20% in exact proportions (stratified, shuffled);
 industry a weighted draw over ten industries. Each customer has an engagement
-factor (lognormal, sigma 0.25). One internal test customer below 50 customers,
-two from 50 (plus one per 1,000 customers), never below 4 customers.
+factor (lognormal, sigma 0.25). Internal test customers: none below 4 customers,
+1 below 50, else 2 plus 1 per 1,000 customers (industry Technology).
 
 Sites. SMB 1-2, Commercial 2-4, Enterprise 3-7 sites. About 30% of customers went
 live before the window (up to 540 days before), the rest at a uniform day of the
@@ -82,8 +89,9 @@ window (not in its last 30 days); a customer's further sites follow its first by
 an exponential delay (mean 120 days). 4% of ordinary sites churn inside the
 window: activity and jobs stop, storage stays flat for 30 more days, then stops.
 
-Users. Per site, lognormal with median 11 (SMB), 25 (Commercial), 42
-(Enterprise) primary users, licence Viewer 60% / Explorer 25% / Creator 15%.
+Users. Per site, lognormal (sigma 0.35) with median 15 (SMB), 34 (Commercial),
+56 (Enterprise) primary users, times the scale's user factor (small 0.65, else
+1); licence Viewer 60% / Explorer 25% / Creator 15%.
 Registration on or after the site's go-live: 65% in the roll-out burst
 (exponential, mean 7 days), the rest a uniform trickle over up to 540 days; never
 after the window end or the site's churn. 30% of users whose customer has another
@@ -92,8 +100,8 @@ sites: one ``saas_users`` row per assignment, same registration date and licence
 
 Activity. Each assignment-day from the user's activation (registration plus an
 exponential delay, mean 3 days) to dormancy, site churn or window end is active
-with probability ``engagement * site factor * assignment weight * weekday
-factor`` (capped at 0.95): engagement ~ Beta(2, 5) times the customer factor and a
+with probability ``min(1.6 * engagement * site factor * assignment weight, 0.95)
+* weekday factor``: engagement ~ Beta(2, 5) times the customer factor and a
 licence factor (Viewer 0.8, Explorer 1.0, Creator 1.25); site factor lognormal
 (sigma 0.2); an extra site weighs 0.55 of the primary; Monday-Friday 1.0, 1.0,
 1.0, 0.95, 0.8 and Saturday/Sunday 0.12/0.08. 8% of users are never active; 25%
@@ -108,12 +116,12 @@ Storage. One row per site-day from go-live (or the window start) on. It starts
 near zero (lognormal, median 40 MB) at go-live, grows by 12 MB per Create and
 40 MB per Publish event (times a per-site content size, lognormal sigma 0.5, and
 daily noise, sigma 0.3) and by a 0.04% daily drift, and a clean-up (probability
-1/120 per day) keeps 55-90% of it. Sites live before the window start with their
-pre-window growth (60% of days-live times their in-window daily growth).
+1/120 per day) keeps 55-90% of it. A site live before the window starts it with
+its pre-window growth (60% of its days live times its mean in-window daily growth).
 
 Background jobs. Runs per site-day ~ Poisson(tier rate * storage effect *
-weekend factor): 1.0 / 1.6 / 2.4 runs a day (SMB / Commercial / Enterprise),
-storage effect 0.5 + 0.5 * min(GiB / 5, 2), weekends 0.7. Types alert 20%,
+weekend factor): 1.4 / 1.8 / 2.4 runs a day (SMB / Commercial / Enterprise),
+storage effect 0.7 + 0.3 * min(GiB / 5, 2), weekends 0.7. Types alert 20%,
 bridge 10%, extract 35%, flow run 10%, subscription 25%; minutes lognormal with
 medians 1, 5, 8, 12, 2. A normal site runs about 100-1,000 job minutes a month.
 
@@ -134,20 +142,23 @@ the window allows it: onboarding cases need 127+ days, churn 105+ days)
   before the end) who only ever View and Access.
 * ``licence_exceeders``: Viewers who Create (30% of active days) and Explorers who
   Publish (25%).
-* ``heavy_background``: 1 customer (below 20 customers) or 2, all sites live
-  before the window, 14 runs a day (weekends 70%) weighted to extracts and flow
+* ``heavy_background``: 1 customer (below 20 customers) or 2, at least 2 sites,
+  all live before the window, 14 runs a day (weekends 70%) weighted to extracts and flow
   runs at 1.5x duration: about 5,000 job minutes per site per month.
 * ``churned_sites``: a planted site (live before the window, churning 75-130 days
   before the end) plus every naturally churned site whose activity stops more than
   65 days before the end.
 * ``multi_site_users``: a showcase of engaged users assigned to 2-3 sites (about
-  a fifth of all users are multi-site).
+  a fifth of all users are multi-site), active on each of them.
+
+Planted sites keep their own users (nobody there is multi-site), and planted users
+are picked among users of ordinary, never-churning sites of external customers,
+so that no case masks another. Internal customers are never planted.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import os
 import re
@@ -190,7 +201,7 @@ def build_parser() -> OneLineParser:
         ),
         epilog="Scales: small = 8 customers, 2024-01-01..2024-06-30; demo = 65 customers, "
         "2023-01-01..2024-12-31 (~1M activity rows); large = 7,000 customers, same window "
-        "(~100M activity rows, Parquet, streamed with a progress bar).",
+        "(~115M activity rows, Parquet, streamed with a progress bar).",
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument(
@@ -199,8 +210,18 @@ def build_parser() -> OneLineParser:
     parser.add_argument(
         "--customers", type=int, metavar="N", help="number of customers (default: by scale)"
     )
-    parser.add_argument("--start", type=iso_date, metavar="YYYY-MM-DD", help="first day")
-    parser.add_argument("--end", type=iso_date, metavar="YYYY-MM-DD", help="last day")
+    parser.add_argument(
+        "--start",
+        type=iso_date,
+        metavar="YYYY-MM-DD",
+        help="first day of the window (default: by scale)",
+    )
+    parser.add_argument(
+        "--end",
+        type=iso_date,
+        metavar="YYYY-MM-DD",
+        help="last day of the window (default: by scale)",
+    )
     parser.add_argument(
         "--through",
         type=iso_date,
@@ -278,10 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     values = parse_options(argv, parser)
 
-    from saasgen.config import DEFAULT_PARAMS, SCALES
+    from saasgen.config import params_for_scale
     from saasgen.runner import Options, run  # heavy imports only once options are valid
 
-    params = dataclasses.replace(DEFAULT_PARAMS, users_scale=SCALES[values["scale"]].users_scale)
+    params = params_for_scale(str(values["scale"]))
     opts = Options(**values, params=params)  # type: ignore[arg-type]
     try:
         summary = run(opts)

@@ -4,7 +4,6 @@ raw CSVs (tests/reference.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +17,8 @@ pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtProject]:
-    project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("marts") / "project")
-    project.generate("--scale", "small", "--seed", "7")
-    project.dbt("seed")
-    project.dbt("build")
-    yield project
+def built(small_built: DbtProject) -> DbtProject:
+    return small_built
 
 
 @pytest.fixture(scope="session")

@@ -38,8 +38,10 @@
 
     Deterministic on every warehouse: identical rows share a dense_rank (so
     which copy comes first cannot turn into a `duplicate_key`), nulls sort
-    last explicitly (DuckDB sorts them last, BigQuery first by default), and
-    copies of one row are told apart by their raw_row_id. -#}
+    last explicitly (DuckDB sorts them last, BigQuery first by default; `x is
+    null, x` rather than `nulls last`, which BigQuery documents for a query's
+    ORDER BY but not inside OVER), and copies of one row are told apart by
+    their raw_row_id. -#}
 {% macro dq_rank_duplicates(from_cte, key_columns, all_columns) -%}
 duplicate_keys as (
 
@@ -72,7 +74,10 @@ ranked as (
         *,
         dense_rank() over (
             partition by {{ key_columns | join(', ') }}
-            order by {{ all_columns | join(' nulls last, ') }} nulls last
+            order by
+            {%- for column in all_columns %}
+                {{ column }} is null, {{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
         ) as key_rank,
         row_number() over (
             partition by {{ all_columns | join(', ') }}

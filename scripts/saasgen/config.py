@@ -8,7 +8,7 @@ read (and tuned) in one place. The module docstring of
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # --------------------------------------------------------------------------
 # Value sets. The order of each tuple is its integer code inside the generator
@@ -168,9 +168,10 @@ class Params:
     cleanup_keep: tuple[float, float] = (0.55, 0.90)  # share kept by a clean-up
     prewindow_growth_keep: float = 0.6  # pre-window history: share kept after clean-ups
     # --- background jobs -------------------------------------------------------
-    job_runs_per_day: tuple[float, ...] = (1.2, 1.7, 2.4)  # by tier, at reference storage
+    job_runs_per_day: tuple[float, ...] = (1.4, 1.8, 2.4)  # by tier, at reference storage
     job_weekend_factor: float = 0.7
     job_storage_reference_gib: float = 5.0
+    job_storage_weight: float = 0.3  # effect = 1 - w + w * min(GiB / reference, 2)
     job_type_weights: tuple[float, ...] = (0.20, 0.10, 0.35, 0.10, 0.25)
     job_minutes_median: tuple[float, ...] = (1.0, 5.0, 8.0, 12.0, 2.0)
     job_minutes_sigma: tuple[float, ...] = (0.4, 0.6, 0.8, 0.7, 0.5)
@@ -189,8 +190,13 @@ class Params:
     # --- calibration --------------------------------------------------------------
     activity_scale: float = 1.6  # global multiplier of the daily activity probability
     users_scale: float = 1.0  # global multiplier of users per site (set by the scale)
-    customers_per_block: int = 64  # simulation unit (fixed so output is chunk-independent)
+    customers_per_block: int = 16  # simulation unit (fixed so output is chunk-independent)
     planted_user_cap: int = 12  # planted users per case (manifest stays small)
 
 
 DEFAULT_PARAMS = Params()
+
+
+def params_for_scale(scale: str, params: Params = DEFAULT_PARAMS) -> Params:
+    """The behaviour parameters a ``--scale`` profile runs with."""
+    return replace(params, users_scale=SCALES[scale].users_scale)

@@ -14,8 +14,8 @@ import numpy as np
 from faker import Faker
 
 from saasgen.config import (
-    CREATOR,
     CREATE,
+    CREATOR,
     DOMAIN_SUFFIXES,
     EXPLORER,
     FIRST_CUSTOMER_ID,
@@ -145,9 +145,7 @@ def _unique_names(
     raise RuntimeError("could not draw unique user names")  # pragma: no cover
 
 
-def _domains(
-    n: int, internal: np.ndarray, fake: Faker, rng: np.random.Generator
-) -> list[str]:
+def _domains(n: int, internal: np.ndarray, fake: Faker, rng: np.random.Generator) -> list[str]:
     """One unique, single-TLD company domain per customer (internal ones share ours)."""
     seen = {INTERNAL_DOMAIN}
     out: list[str] = []
@@ -168,34 +166,34 @@ def _domains(
     return out
 
 
-def build_world(
-    seed: int, n_customers: int, start: dt.date, end: dt.date, params: Params
-) -> World:
+def build_world(seed: int, n_customers: int, start: dt.date, end: dt.date, params: Params) -> World:
     """Draw every entity of the run. Deterministic in its arguments."""
     p = params
     rng = np.random.default_rng([seed, 0])
     fake = Faker("en_US")
     fake.seed_instance(seed)
     n_days = (end - start).days + 1
-    C = n_customers
+    n_cust = n_customers
 
     # ---- customers -------------------------------------------------------------
-    tier = stratified(C, p.tier_weights, rng)
-    region = stratified(C, p.region_weights, rng)
-    industry = rng.choice(len(p.industry_weights), size=C, p=p.industry_weights).astype(np.int8)
-    cfactor = rng.lognormal(0.0, p.customer_engagement_sigma, size=C)
+    tier = stratified(n_cust, p.tier_weights, rng)
+    region = stratified(n_cust, p.region_weights, rng)
+    industry = rng.choice(len(p.industry_weights), size=n_cust, p=p.industry_weights).astype(
+        np.int8
+    )
+    cfactor = rng.lognormal(0.0, p.customer_engagement_sigma, size=n_cust)
 
-    n_internal = 0 if C < 4 else (1 if C < 50 else 2 + C // 1000)
-    roles = rng.permutation(C)
+    n_internal = 0 if n_cust < 4 else (1 if n_cust < 50 else 2 + n_cust // 1000)
+    roles = rng.permutation(n_cust)
     internal_idx = np.sort(roles[:n_internal])
     rest = roles[n_internal:]
-    n_heavy = 0 if len(rest) < 3 else (1 if C < 20 else 2)
+    n_heavy = 0 if len(rest) < 3 else (1 if n_cust < 20 else 2)
     heavy_idx = np.sort(rest[:n_heavy])
     hosts = rest[n_heavy:]
-    internal = np.zeros(C, dtype=bool)
+    internal = np.zeros(n_cust, dtype=bool)
     internal[internal_idx] = True
     industry[internal] = TECHNOLOGY
-    heavy = np.zeros(C, dtype=bool)
+    heavy = np.zeros(n_cust, dtype=bool)
     heavy[heavy_idx] = True
 
     window = p.onboarding_window_days
@@ -213,31 +211,34 @@ def build_world(
     # ---- sites -----------------------------------------------------------------
     lo = np.array([t[0] for t in p.sites_per_tier])[tier]
     hi = np.array([t[1] for t in p.sites_per_tier])[tier]
-    n_sites = rng.integers(lo, hi + 1)
-    need = np.bincount(np.array(list(role_host.values()), dtype=int), minlength=C)
-    n_sites = np.maximum(n_sites, need).astype(np.int64)
-    S = int(n_sites.sum())
-    site_customer = np.repeat(np.arange(C), n_sites).astype(np.int32)
-    site_start = np.concatenate([[0], np.cumsum(n_sites)]).astype(np.int64)
+    sites_per_customer = rng.integers(lo, hi + 1)
+    need = np.bincount(np.array(list(role_host.values()), dtype=int), minlength=n_cust)
+    need[heavy_idx] = np.maximum(need[heavy_idx], 2)  # also the multi-site showcase's home
+    sites_per_customer = np.maximum(sites_per_customer, need).astype(np.int64)
+    n_site = int(sites_per_customer.sum())
+    site_customer = np.repeat(np.arange(n_cust), sites_per_customer).astype(np.int32)
+    site_start = np.concatenate([[0], np.cumsum(sites_per_customer)]).astype(np.int64)
 
-    raw_ids = rng.integers(10**10, 10**11, size=S)
-    while len(np.unique(raw_ids)) < S:  # pragma: no cover - astronomically rare
+    raw_ids = rng.integers(10**10, 10**11, size=n_site)
+    while len(np.unique(raw_ids)) < n_site:  # pragma: no cover - astronomically rare
         _, first_at = np.unique(raw_ids, return_index=True)
-        dup = np.ones(S, dtype=bool)
+        dup = np.ones(n_site, dtype=bool)
         dup[first_at] = False
         raw_ids[dup] = rng.integers(10**10, 10**11, size=int(dup.sum()))
     raw_ids = raw_ids[np.lexsort((raw_ids, site_customer))]  # ascending ids within customer
     site_id = [f"A{v:011d}" for v in raw_ids.tolist()]
 
     last_golive = max(1, n_days - p.inwindow_golive_tail_days)
-    pre = rng.random(C) < p.prewindow_customer_share
+    pre = rng.random(n_cust) < p.prewindow_customer_share
     first_golive = np.where(
         pre,
-        -rng.integers(1, p.prewindow_max_days + 1, size=C),
-        rng.integers(0, last_golive, size=C),
+        -rng.integers(1, p.prewindow_max_days + 1, size=n_cust),
+        rng.integers(0, last_golive, size=n_cust),
     )
-    stagger = np.floor(rng.exponential(p.site_stagger_mean_days, size=S)).astype(np.int64)
-    first_site = site_start[:-1] + np.floor(rng.random(C) * n_sites).astype(np.int64)
+    stagger = np.floor(rng.exponential(p.site_stagger_mean_days, size=n_site)).astype(np.int64)
+    first_site = site_start[:-1] + np.floor(rng.random(n_cust) * sites_per_customer).astype(
+        np.int64
+    )
     stagger[first_site] = 0
     golive = np.minimum(first_golive[site_customer] + stagger, last_golive - 1)
     heavy_sites = heavy[site_customer]
@@ -245,12 +246,12 @@ def build_world(
         golive[heavy_sites], -rng.integers(30, 365, size=int(heavy_sites.sum()))
     )
 
-    churn = np.full(S, NEVER, dtype=np.int64)
-    blackout_start = np.full(S, NEVER, dtype=np.int64)
-    blackout_end = np.full(S, NEVER, dtype=np.int64)
-    no_storage_until = np.full(S, -NEVER, dtype=np.int64)
+    churn = np.full(n_site, NEVER, dtype=np.int64)
+    blackout_start = np.full(n_site, NEVER, dtype=np.int64)
+    blackout_end = np.full(n_site, NEVER, dtype=np.int64)
+    no_storage_until = np.full(n_site, -NEVER, dtype=np.int64)
     planted_site: dict[str, int] = {}
-    used = np.zeros(S, dtype=bool)
+    used = np.zeros(n_site, dtype=bool)
     for name, host in role_host.items():
         candidates = np.arange(site_start[host], site_start[host + 1])
         candidates = candidates[~used[candidates]]
@@ -273,12 +274,14 @@ def build_world(
     # natural churn: some ordinary sites stop inside the window
     first_day = np.maximum(golive, 0)
     ordinary = ~used & ~heavy_sites & ~internal[site_customer]
-    natural = ordinary & (rng.random(S) < p.natural_churn_share) & (first_day + 30 < n_days - 1)
-    natural_day = first_day + 30 + np.floor(rng.random(S) * (n_days - 1 - first_day - 30))
+    natural = (
+        ordinary & (rng.random(n_site) < p.natural_churn_share) & (first_day + 30 < n_days - 1)
+    )
+    natural_day = first_day + 30 + np.floor(rng.random(n_site) * (n_days - 1 - first_day - 30))
     churn[natural] = natural_day[natural].astype(np.int64)
 
-    site_factor = rng.lognormal(0.0, p.site_engagement_sigma, size=S)
-    site_content = rng.lognormal(0.0, p.content_size_sigma, size=S)
+    site_factor = rng.lognormal(0.0, p.site_engagement_sigma, size=n_site)
+    site_content = rng.lognormal(0.0, p.content_size_sigma, size=n_site)
     exclusive = used  # planted sites keep their own users (no multi-site users)
     for s in planted_site.values():
         site_factor[s] = 1.0
@@ -291,13 +294,13 @@ def build_world(
     for name, s in planted_site.items():
         floor = 4 if name == "churned" else p.planted_min_users
         n_users_site[s] = max(n_users_site[s], floor)
-    U = int(n_users_site.sum())
-    primary = np.repeat(np.arange(S), n_users_site)
+    n_user = int(n_users_site.sum())
+    primary = np.repeat(np.arange(n_site), n_users_site)
     ucust = site_customer[primary].astype(np.int64)
-    burst = rng.random(U) < p.burst_share
-    burst_off = np.floor(rng.exponential(p.burst_mean_days, size=U))
+    burst = rng.random(n_user) < p.burst_share
+    burst_off = np.floor(rng.exponential(p.burst_mean_days, size=n_user))
     horizon = np.minimum(p.trickle_horizon_days, n_days - 1 - golive[primary])
-    trickle_off = np.floor(rng.random(U) * (np.maximum(horizon, 0) + 1))
+    trickle_off = np.floor(rng.random(n_user) * (np.maximum(horizon, 0) + 1))
     offset = np.where(burst, burst_off, trickle_off).astype(np.int64)
     # planted sites: everybody joins in the roll-out burst (within 40 days of go-live)
     in_planted = np.isin(primary, list(planted_site.values()))
@@ -305,17 +308,19 @@ def build_world(
     # nobody registers on a site after it churned, nor after the window
     registration = np.minimum(golive[primary] + offset, np.minimum(churn[primary], n_days) - 1)
 
-    license_ = rng.choice(3, size=U, p=p.license_weights).astype(np.int8)
+    license_ = rng.choice(3, size=n_user, p=p.license_weights).astype(np.int8)
     engagement = (
-        rng.beta(*p.engagement_beta, size=U)
+        rng.beta(*p.engagement_beta, size=n_user)
         * np.asarray(p.license_engagement)[license_]
         * cfactor[ucust]
     )
-    never = rng.random(U) < p.never_active_share
-    dormant = rng.random(U) < p.dormant_share
-    dormant_after = np.ceil(rng.exponential(p.dormant_after_mean_days, size=U)).astype(np.int64)
-    delay = np.floor(rng.exponential(p.activation_delay_mean_days, size=U)).astype(np.int64)
-    count_mult = rng.lognormal(0.0, p.event_multiplier_sigma, size=U)
+    never = rng.random(n_user) < p.never_active_share
+    dormant = rng.random(n_user) < p.dormant_share
+    dormant_after = np.ceil(rng.exponential(p.dormant_after_mean_days, size=n_user)).astype(
+        np.int64
+    )
+    delay = np.floor(rng.exponential(p.activation_delay_mean_days, size=n_user)).astype(np.int64)
+    count_mult = rng.lognormal(0.0, p.event_multiplier_sigma, size=n_user)
     active_from = np.where(never, NEVER, registration + delay)
     dormant_from = np.where(dormant & ~never, active_from + dormant_after, NEVER)
 
@@ -346,11 +351,11 @@ def build_world(
             engage(users)
 
     # ---- extra site assignments (multi-site users) -------------------------------
-    asg_user = [np.arange(U)]
+    asg_user = [np.arange(n_user)]
     asg_site = [primary]
-    user_start = np.concatenate([[0], np.cumsum(np.bincount(ucust, minlength=C))])
+    user_start = np.concatenate([[0], np.cumsum(np.bincount(ucust, minlength=n_cust))])
     extra_p = np.asarray(p.extra_site_weights) / np.sum(p.extra_site_weights)
-    for c in np.flatnonzero(n_sites >= 2):
+    for c in np.flatnonzero(sites_per_customer >= 2):
         sites_c = np.arange(site_start[c], site_start[c + 1])
         users_c = np.arange(user_start[c], user_start[c + 1])
         users_c = users_c[~exclusive[primary[users_c]]]
@@ -379,18 +384,18 @@ def build_world(
 
     # ---- names and e-mails --------------------------------------------------------
     first_names, first_p, last_names, last_p = _name_pools(fake)
-    domains = _domains(C, internal, fake, rng)
+    domains = _domains(n_cust, internal, fake, rng)
     fi, li = _unique_names(ucust, first_p, last_p, rng)
     dom = np.array(domains, dtype=object)
     emails = first_names[fi] + "." + last_names[li] + "@" + dom[ucust]
-    cfi = rng.choice(len(first_p), size=C, p=first_p)
-    cli = rng.choice(len(last_p), size=C, p=last_p)
+    cfi = rng.choice(len(first_p), size=n_cust, p=first_p)
+    cli = rng.choice(len(last_p), size=n_cust, p=last_p)
     contact = (first_names[cfi] + "." + last_names[cli] + "@" + dom).tolist()
 
     # ---- order users by (customer, e-mail) and remap -------------------------------
     perm = np.lexsort((emails.astype(str), ucust))
-    inv = np.empty(U, dtype=np.int64)
-    inv[perm] = np.arange(U)
+    inv = np.empty(n_user, dtype=np.int64)
+    inv[perm] = np.arange(n_user)
     a_user = inv[a_user]
     a_order = np.lexsort((a_site, a_user))
     a_user, a_site, a_weight = a_user[a_order], a_site[a_order], a_weight[a_order]
@@ -401,7 +406,7 @@ def build_world(
         start=start,
         n_days=n_days,
         params=p,
-        customer_id=[str(FIRST_CUSTOMER_ID + i) for i in range(C)],
+        customer_id=[str(FIRST_CUSTOMER_ID + i) for i in range(n_cust)],
         customer_tier=tier,
         customer_region=region,
         customer_industry=industry,
@@ -412,8 +417,7 @@ def build_world(
         customer_site_start=site_start,
         customer_user_start=user_start.astype(np.int64),
         internal_reason={
-            int(c): INTERNAL_REASONS[i % len(INTERNAL_REASONS)]
-            for i, c in enumerate(internal_idx)
+            int(c): INTERNAL_REASONS[i % len(INTERNAL_REASONS)] for i, c in enumerate(internal_idx)
         },
         site_id=site_id,
         site_customer=site_customer,
@@ -456,14 +460,14 @@ def _one(planted_site: dict[str, int], name: str) -> list[int]:
 def _plant_users(world: World, rng: np.random.Generator) -> None:
     """Pick users for the licence cases and the multi-site showcase, and shape them."""
     w, p = world, world.params
-    U, C = w.n_users, w.n_customers
+    n_user, n_cust = w.n_users, w.n_customers
     special_sites = np.zeros(w.n_sites, dtype=bool)
     for name in ("high_activity_no_storage", "slow_ramp", "stalled", "planted_churn"):
         special_sites[w.planted[name]] = True
     special_sites |= w.site_churn < NEVER
-    n_assign = np.bincount(w.assignment_user, minlength=U)
+    n_assign = np.bincount(w.assignment_user, minlength=n_user)
     on_special = np.bincount(
-        w.assignment_user, weights=special_sites[w.assignment_site], minlength=U
+        w.assignment_user, weights=special_sites[w.assignment_site], minlength=n_user
     )
     late_limit = w.n_days - 120 if w.n_days > 150 else w.n_days // 3
     eligible = (
@@ -471,8 +475,8 @@ def _plant_users(world: World, rng: np.random.Generator) -> None:
         & ~w.customer_internal[w.user_customer]
         & (w.user_registration <= late_limit)
     )
-    k_users = int(np.clip(C // 12, 2, p.planted_user_cap))
-    taken = np.zeros(U, dtype=bool)
+    k_users = int(np.clip(n_cust // 12, 2, p.planted_user_cap))
+    taken = np.zeros(n_user, dtype=bool)
 
     def pick(mask: np.ndarray, k: int) -> np.ndarray:
         pool = np.flatnonzero(mask & eligible & ~taken)
@@ -494,6 +498,55 @@ def _plant_users(world: World, rng: np.random.Generator) -> None:
     explorers = pick(w.user_license == EXPLORER, k_ex)
     w.user_type_probability[explorers, PUBLISH] = 0.25
     multi = pick(n_assign >= 2, k_users)
+    if len(multi) < min(2, k_users):
+        multi = np.sort(np.concatenate([multi, _add_extra_sites(w, eligible & ~taken, 2, rng)]))
+        taken[multi] = True
+        w.user_active_from[multi] = w.user_registration[multi] + 1
+        w.user_dormant_from[multi] = NEVER
+        w.user_engagement[multi] = np.maximum(w.user_engagement[multi], p.planted_engagement_floor)
     w.planted["creators_never_create"] = creators.tolist()
     w.planted["licence_exceeders"] = np.sort(np.concatenate([viewers, explorers])).tolist()
     w.planted["multi_site_users"] = multi.tolist()
+
+
+def _add_extra_sites(
+    world: World, candidates: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Give up to ``k`` single-site candidate users a second site of their customer.
+
+    The second site must be ordinary (not planted, not churning) and live at the
+    user's registration. Used when the random multi-site draw left too few users
+    to showcase (small windows with few customers).
+    """
+    w = world
+    special = np.zeros(w.n_sites, dtype=bool)
+    for name in ("high_activity_no_storage", "slow_ramp", "stalled", "planted_churn"):
+        special[w.planted[name]] = True
+    special |= w.site_churn < NEVER
+    n_assign = np.bincount(w.assignment_user, minlength=w.n_users)
+    chosen, new_sites = [], []
+    for u in rng.permutation(np.flatnonzero(candidates & (n_assign == 1))):
+        c = w.user_customer[u]
+        sites = np.arange(w.customer_site_start[c], w.customer_site_start[c + 1])
+        current = w.assignment_site[w.assignment_user == u]
+        ok = sites[
+            ~special[sites]
+            & (w.site_golive[sites] <= w.user_registration[u])
+            & ~np.isin(sites, current)
+        ]
+        if len(ok) == 0 or special[current].any():
+            continue
+        chosen.append(int(u))
+        new_sites.append(int(ok[rng.integers(len(ok))]))
+        if len(chosen) == k:
+            break
+    if chosen:
+        a_user = np.concatenate([w.assignment_user, chosen])
+        a_site = np.concatenate([w.assignment_site, new_sites])
+        a_weight = np.concatenate(
+            [w.assignment_weight, np.full(len(chosen), w.params.secondary_site_weight)]
+        )
+        order = np.lexsort((a_site, a_user))
+        w.assignment_user, w.assignment_site = a_user[order], a_site[order]
+        w.assignment_weight = a_weight[order]
+    return np.asarray(chosen, dtype=np.int64)

@@ -4,23 +4,27 @@ CSV: one file per table, ``<out>/<table>.csv``, a header line, no quoting (no
 value contains a comma, quote or newline), ``\\n`` line ends, ISO dates, plain
 integers. Parquet: one directory per table, ``<out>/<table>.parquet/``, holding
 ``part-00000.parquet``, ``part-00001.parquet``, ... (read them with the glob
-``<table>.parquet/*.parquet``); ids and strings are ``string``, dates ``date32``,
-numbers ``int64``. Files are written under a temporary name and renamed when
+``<table>.parquet/*.parquet``); every column is ``string`` holding exactly the
+CSV's text (ISO dates, plain integers): the raw layer is text in every format,
+so the project's staging models (and a ``bq load`` into BigQuery) read Parquet
+and CSV alike. Files are written under a temporary name and renamed when
 complete, so a failed run never leaves a half-written table behind.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from saasgen.config import (
     ACCOUNT_TIERS,
@@ -35,8 +39,8 @@ from saasgen.entities import World
 
 STRING = pa.dictionary(pa.int32(), pa.string())
 INTEGER_COLUMNS = {"storage_bytes", "event_count", "background_job_min"}
-DATE_COLUMNS = {"date", "registration_date"}
-EPOCH = dt.date(1970, 1, 1)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def text_array(values: list[str] | tuple[str, ...]) -> pa.Array:
@@ -53,30 +57,35 @@ def text_array(values: list[str] | tuple[str, ...]) -> pa.Array:
     )
 
 
-def number_array(values: np.ndarray, type_: pa.DataType = pa.int64()) -> pa.Array:
+def number_array(values: np.ndarray, type_: pa.DataType | None = None) -> pa.Array:
     """An integer Arrow array sharing a contiguous numpy buffer (no pandas import)."""
+    type_ = type_ or pa.int64()
     arr = np.ascontiguousarray(values, dtype=np.dtype(f"int{type_.bit_width}"))
     return pa.Array.from_buffers(type_, len(arr), [None, pa.py_buffer(arr)])
 
 
 def table_schema(name: str, fmt: str) -> pa.Schema:
-    """Arrow schema of an output table (strings dictionary-encoded)."""
+    """Arrow schema of an output table (strings dictionary-encoded).
+
+    Numbers are ``int64`` for CSV (Arrow's CSV writer prints them) and text for
+    Parquet (``Vocab.table`` casts them), so both formats hold the same text.
+    """
     fields = []
     for col in TABLE_COLUMNS[name]:
         if col in INTEGER_COLUMNS:
-            fields.append(pa.field(col, pa.int64()))
-        elif col in DATE_COLUMNS and fmt == "parquet":
-            fields.append(pa.field(col, pa.date32()))
+            fields.append(pa.field(col, pa.int64() if fmt == "csv" else pa.string()))
         else:
             fields.append(pa.field(col, STRING))
     return pa.schema(fields)
 
 
 def sort_order(keys: list[tuple[np.ndarray, int]]) -> np.ndarray:
-    """Stable order by several non-negative integer keys (most significant first).
+    """Order rows by several non-negative integer keys (most significant first).
 
     Each key comes with its cardinality; keys are packed into one int64 when they
-    fit, which is much faster than ``np.lexsort``.
+    fit and sorted with quicksort, several times faster than a stable sort or
+    ``np.lexsort``. Every table's key covers all of its columns, so rows that tie
+    are identical and the output does not depend on how ties are broken.
     """
     size = 1
     for _, card in keys:
@@ -85,8 +94,15 @@ def sort_order(keys: list[tuple[np.ndarray, int]]) -> np.ndarray:
         packed = np.zeros(len(keys[0][0]), dtype=np.int64)
         for values, card in keys:
             packed = packed * max(card, 1) + values
-        return np.argsort(packed, kind="stable")
+        return np.argsort(packed, kind="quicksort")
     return np.lexsort([values for values, _ in reversed(keys)])
+
+
+def _check_plain(values: list[str]) -> None:
+    """Refuse strings that would need CSV quoting (we never quote)."""
+    bad = [v for v in values if "," in v or '"' in v or "\n" in v or "\r" in v]
+    if bad:
+        raise ValueError(f"value needs CSV quoting: {bad[0]!r}")
 
 
 class Vocab:
@@ -102,7 +118,8 @@ class Vocab:
         n = world.n_days - self.first_day
         days = np.datetime64(world.start, "D") + np.arange(self.first_day, world.n_days)
         self.date_text = text_array(np.datetime_as_string(days[:n], unit="D").tolist())
-        self.epoch_offset = (world.start - EPOCH).days
+        _check_plain(world.customer_id + world.site_id + world.user_email)
+        _check_plain(world.customer_contact + list(world.internal_reason.values()))
         self.constants = {
             name: text_array(values)
             for name, values in {
@@ -116,19 +133,27 @@ class Vocab:
         }
 
     @staticmethod
-    def strings(codes: np.ndarray, values: pa.Array, lo: int = 0, hi: int | None = None) -> pa.Array:
+    def strings(
+        codes: np.ndarray, values: pa.Array, lo: int = 0, hi: int | None = None
+    ) -> pa.Array:
         """Dictionary array of ``values[codes]``; [lo, hi) restricts the dictionary."""
         hi = len(values) if hi is None else hi
-        indices = number_array(codes - lo, pa.int32())
+        indices = number_array(codes - lo if lo else codes, pa.int32())
         return pa.DictionaryArray.from_arrays(indices, values.slice(lo, hi - lo))
 
     def dates(self, day: np.ndarray) -> pa.Array:
-        if self.fmt == "parquet":
-            return number_array(day + self.epoch_offset, pa.int32()).view(pa.date32())
+        """Dates of day numbers as ISO text (dictionary-encoded), in every format."""
+        if len(day) and day.min() >= 0:  # in-window days index the text directly
+            return self.strings(day, self.date_text.slice(-self.first_day))
         return self.strings(day - self.first_day, self.date_text)
 
     def table(self, name: str, columns: dict[str, pa.Array]) -> pa.Table:
         schema = table_schema(name, self.fmt)
+        if self.fmt == "parquet":  # numbers as their decimal text (see table_schema)
+            columns = {
+                c: pc.cast(a, pa.string()) if c in INTEGER_COLUMNS else a
+                for c, a in columns.items()
+            }
         return pa.Table.from_arrays([columns[c] for c in schema.names], schema=schema)
 
 
@@ -142,29 +167,77 @@ class Sink(Protocol):
     def abort(self) -> None: ...
 
 
+CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16)
+
+
+def render_csv_rows(table: pa.Table) -> pa.Buffer:
+    """The CSV lines of ``table``: no header, ``\\n`` ends, nothing quoted.
+
+    ``quoting_style="none"`` makes Arrow fail on a value that would need quotes;
+    ``Vocab`` already refuses such strings with a clearer message.
+    """
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, CSV_OPTIONS)
+    return sink.getvalue()
+
+
 class CsvSink:
-    """``<out>/<name>.csv``, written through a temporary file."""
+    """``<out>/<name>.csv``, written through a temporary file.
+
+    Large tables are cut into slices rendered in parallel threads (Arrow releases
+    the GIL) and appended in order, so the bytes do not depend on the threads.
+    """
+
+    SLICE_ROWS = 1 << 16  # small slices: buffers stay in cache and get reused
 
     def __init__(self, out: Path, name: str, schema: pa.Schema) -> None:
         self.final = out / f"{name}.csv"
         self.tmp = out / f".{name}.csv.tmp"
-        options = pacsv.WriteOptions(
-            quoting_style="none", quoting_header="none", batch_size=1 << 16
-        )
-        self.writer = pacsv.CSVWriter(str(self.tmp), schema, write_options=options)
+        self.schema = schema
+        self.file = self.tmp.open("wb")
+        self.file.write((",".join(schema.names) + "\n").encode())
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
-        self.writer.write_table(table)
-        self.rows += table.num_rows
+        n = table.num_rows
+        slices = [table.slice(i, self.SLICE_ROWS) for i in range(0, n, self.SLICE_ROWS)]
+        if len(slices) > 1:
+            for buf in ordered_map(render_csv_rows, slices):
+                self.file.write(buf)
+        elif slices:
+            self.file.write(render_csv_rows(slices[0]))
+        self.rows += n
 
     def close(self) -> None:
-        self.writer.close()
+        self.file.close()
         os.replace(self.tmp, self.final)
 
     def abort(self) -> None:
-        self.writer.close()
+        self.file.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def workers() -> int:
+    """Worker threads for parallel numpy / Arrow work (both release the GIL)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], ahead: int | None = None) -> Iterator[R]:
+    """``map(fn, items)`` on worker threads, in order, with at most ``ahead`` in flight.
+
+    Bounding the results that wait keeps memory flat and lets freed buffers be
+    reused; the output order (and so every byte written) does not depend on it.
+    """
+    n = workers()
+    ahead = ahead or 2 * n
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 class ParquetSink:
@@ -180,12 +253,14 @@ class ParquetSink:
         self.tmp.mkdir()
         self.schema = schema
         self.rows_per_part = rows_per_part
-        self.writer: pq.ParquetWriter | None = None
+        self.writer: Any = None  # pyarrow.parquet.ParquetWriter (imported when needed)
         self.parts = 0
         self.part_rows = 0
         self.rows = 0
 
     def _roll(self) -> None:
+        import pyarrow.parquet as pq
+
         if self.writer is not None:
             self.writer.close()
         path = self.tmp / f"part-{self.parts:05d}.parquet"
@@ -296,6 +371,13 @@ def _prefix(day_sorted: np.ndarray, through_day: int) -> int:
     return int(np.searchsorted(day_sorted, through_day, side="right"))
 
 
+def day_order(day: np.ndarray, n_days: int) -> np.ndarray:
+    """Stable order by day: a linear-time radix sort when days fit in 16 bits."""
+    if n_days < 2**15:
+        return np.argsort(day.astype(np.int16), kind="stable")
+    return np.argsort(day, kind="stable")
+
+
 def activity_table(
     v: Vocab,
     day: np.ndarray,
@@ -306,11 +388,14 @@ def activity_table(
     through_day: int,
     local: tuple[int, int, int, int, int, int] | None = None,
 ) -> pa.Table:
-    """Activity rows sorted by (date, customer, site, e-mail, type), cut at ``through_day``."""
+    """Activity rows sorted by (date, customer, site, e-mail, type), cut at ``through_day``.
+
+    The rows must arrive in (site, user, day, type) order, as ``simulate_block``
+    emits them (blocks concatenated in customer order): a stable sort by day then
+    gives the output order.
+    """
     w = v.world
-    order = sort_order(
-        [(day, w.n_days), (site, w.n_sites), (user, w.n_users), (type_, len(ACTIVITY_TYPES))]
-    )
+    order = day_order(day, w.n_days)
     order = order[: _prefix(day[order], through_day)]
     c0, c1, s0, s1, u0, u1 = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
     site_o = site[order]
@@ -337,7 +422,7 @@ def storage_table(
 ) -> pa.Table:
     """Storage rows sorted by (date, customer, site), cut at ``through_day``."""
     w = v.world
-    order = sort_order([(day, w.n_days), (site, w.n_sites)])
+    order = day_order(day, w.n_days)  # blocks come in site order, each in (day, site) order
     order = order[: _prefix(day[order], through_day)]
     c0, c1, s0, s1, _, _ = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
     site_o = site[order]

@@ -28,15 +28,18 @@ from saasgen.output import (
     internal_table,
     jobs_table,
     open_sink,
+    ordered_map,
     sites_table,
     storage_table,
     users_table,
 )
 from saasgen.simulate import Block, block_ranges, simulate_block
 
-# Above this many blocks the run streams block by block (bounded memory) instead of
-# sorting each table as a whole.
-MAX_IN_MEMORY_BLOCKS = 16
+# Above this many customers the run streams block by block (bounded memory) instead
+# of sorting each table as a whole.
+MAX_IN_MEMORY_CUSTOMERS = 1024
+# A streamed run writes consecutive blocks together once they hold this many rows.
+CHUNK_ACTIVITY_ROWS = 2_000_000
 CHURN_SIGNAL_DAYS = 60  # the marts' churn_inactive_days
 
 
@@ -70,14 +73,24 @@ def _concat(blocks: list[Block], name: str) -> np.ndarray:
 
 
 def _blocks(world: World, progress: bool) -> Iterator[Block]:
-    ranges = block_ranges(world.n_customers, world.params.customers_per_block)
-    items: Iterator[tuple[int, tuple[int, int]]] = iter(enumerate(ranges))
+    """Simulate the blocks in order, a few at a time on worker threads.
+
+    numpy releases the GIL in its array work, so blocks overlap on several cores;
+    each block has its own random stream, so the result does not depend on the
+    threads.
+    """
+    ranges = list(enumerate(block_ranges(world.n_customers, world.params.customers_per_block)))
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        items = iter(tqdm(list(items), desc="generating", unit="block", smoothing=0.1))
-    for index, customers in items:
-        yield simulate_block(world, index, customers)
+        bar = tqdm(total=len(ranges), desc="generating", unit="block", smoothing=0.1)
+    for block in ordered_map(lambda r: simulate_block(world, r[0], r[1]), ranges):
+        if bar is not None:
+            bar.update(1)
+        yield block
+    if bar is not None:
+        bar.close()
 
 
 def run(opts: Options) -> Summary:
@@ -85,12 +98,12 @@ def run(opts: Options) -> Summary:
     t0 = time.perf_counter()
     world = build_world(opts.seed, opts.customers, opts.start, opts.end, opts.params)
     through_day = (opts.through - opts.start).days if opts.through else world.n_days - 1
-    n_blocks = len(block_ranges(world.n_customers, world.params.customers_per_block))
-    streamed = opts.scale == "large" or n_blocks > MAX_IN_MEMORY_BLOCKS
+    streamed = opts.scale == "large" or world.n_customers > MAX_IN_MEMORY_CUSTOMERS
     vocab = Vocab(world, opts.fmt)
     summary = Summary(out=opts.out, fmt=opts.fmt, streamed=streamed)
 
     sinks: dict[str, Sink] = {}
+    extra: list[Sink] = []
     try:
         for name in TABLE_COLUMNS:
             sinks[name] = open_sink(opts.out, name, opts.fmt)
@@ -101,34 +114,54 @@ def run(opts: Options) -> Summary:
 
         site_rows = np.zeros(world.n_sites, dtype=np.int64)
         if streamed:
+            group: list[Block] = []
             for b in _blocks(world, progress=not opts.quiet):
-                c0, c1 = b.customers
-                local = (
-                    c0,
-                    c1,
-                    int(world.customer_site_start[c0]),
-                    int(world.customer_site_start[c1]),
-                    int(world.customer_user_start[c0]),
-                    int(world.customer_user_start[c1]),
-                )
-                _write_facts(vocab, sinks, [b], through_day, local)
+                group.append(b)
                 site_rows += b.site_activity_rows
+                if sum(len(g.act_day) for g in group) >= CHUNK_ACTIVITY_ROWS:
+                    _write_chunk(world, vocab, sinks, group, through_day)
+                    group = []
+            if group:
+                _write_chunk(world, vocab, sinks, group, through_day)
         else:
             blocks = list(_blocks(world, progress=False))
             _write_facts(vocab, sinks, blocks, through_day, None)
             for b in blocks:
                 site_rows += b.site_activity_rows
             del blocks
-        for sink in sinks.values():
+        if opts.fmt != "csv":
+            # The lookup of internal accounts is a dbt seed (loaded by `dbt seed`,
+            # which reads CSV) whatever the format of the raw tables: written as
+            # CSV too, it is ready to copy into seeds/.
+            lookup = open_sink(opts.out, "saas_internal_accounts", "csv")
+            extra.append(lookup)
+            lookup.write(internal_table(vocab))
+        for sink in [*sinks.values(), *extra]:
             sink.close()
     except BaseException:
-        for sink in sinks.values():
+        for sink in [*sinks.values(), *extra]:
             sink.abort()
         raise
     write_manifest(world, opts, site_rows)
     summary.rows = {name: sink.rows for name, sink in sinks.items()}
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _write_chunk(
+    world: World, vocab: Vocab, sinks: dict[str, Sink], group: list[Block], through_day: int
+) -> None:
+    """Write consecutive blocks as one sorted chunk with chunk-local dictionaries."""
+    c0, c1 = group[0].customers[0], group[-1].customers[1]
+    local = (
+        c0,
+        c1,
+        int(world.customer_site_start[c0]),
+        int(world.customer_site_start[c1]),
+        int(world.customer_user_start[c0]),
+        int(world.customer_user_start[c1]),
+    )
+    _write_facts(vocab, sinks, group, through_day, local)
 
 
 def _write_facts(
@@ -190,7 +223,10 @@ def planted_cases(world: World, opts: Options, site_rows: np.ndarray) -> dict[st
         lic = int(w.user_license[u])
         exceeders.append(
             user(u)
-            | {"license_type": LICENSE_TYPES[lic], "exceeds_with": "Create" if lic == VIEWER else "Publish"}
+            | {
+                "license_type": LICENSE_TYPES[lic],
+                "exceeds_with": "Create" if lic == VIEWER else "Publish",
+            }
         )
     multi = []
     for u in w.planted["multi_site_users"]:

@@ -20,7 +20,11 @@ GIB = float(1 << 30)
 
 @dataclass
 class Block:
-    """Rows of one block as integer codes (indices into the world's entity arrays)."""
+    """Rows of one block as integer codes (indices into the world's entity arrays).
+
+    Activity rows are in (site, user, day, type) order; storage and job rows in
+    (day, site) order.
+    """
 
     index: int
     customers: tuple[int, int]
@@ -51,9 +55,11 @@ def block_ranges(n_customers: int, per_block: int) -> list[tuple[int, int]]:
 def _expand(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For intervals [start, start + length): (interval index, value) of every member."""
     total = int(length.sum())
-    idx = np.repeat(np.arange(len(length)), length)
-    first = np.cumsum(length) - length
-    values = start[idx] + (np.arange(total) - first[idx])
+    itype = np.int32 if max(total, len(length)) < 2**31 - 1 else np.int64
+    idx = np.repeat(np.arange(len(length), dtype=itype), length)
+    shift = (np.cumsum(length) - length - start).astype(itype)  # value = position - shift
+    values = np.arange(total, dtype=itype)
+    values -= shift[idx]
     return idx, values
 
 
@@ -70,8 +76,12 @@ def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Bloc
     weekday_factor = np.asarray(p.weekday_factor)[dow]
 
     # ---- activity: one Bernoulli draw per assignment-day ------------------------
-    a_user = w.assignment_user[a0:a1]
-    a_site = w.assignment_site[a0:a1]
+    # Visit assignments in (site, user) order, days ascending, types ascending: the
+    # rows then come out sorted by (site, user, day, type), and a stable sort on the
+    # day alone puts them in the output order (date, customer, site, e-mail, type).
+    by_site = np.lexsort((w.assignment_user[a0:a1], w.assignment_site[a0:a1])) + a0
+    a_user = w.assignment_user[by_site].astype(np.int32)
+    a_site = w.assignment_site[by_site].astype(np.int32)
     start = np.maximum.reduce(
         [w.user_active_from[a_user], w.site_golive[a_site], np.zeros(len(a_user), np.int64)]
     )
@@ -84,37 +94,51 @@ def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Bloc
     )
     length = np.clip(end - start, 0, None)
     a_idx, day = _expand(start, length)
-    level = (
+    level = np.minimum(
         p.activity_scale
         * w.user_engagement[a_user]
-        * w.assignment_weight[a0:a1]
-        * w.site_factor[a_site]
-    )
-    prob = np.minimum(level[a_idx] * weekday_factor[day], p.max_daily_probability)
-    site_of = a_site[a_idx]
-    blocked = (day >= w.site_blackout_start[site_of]) & (day < w.site_blackout_end[site_of])
-    prob[blocked] = 0.0
-    active = rng.random(len(prob)) < prob
+        * w.assignment_weight[by_site]
+        * w.site_factor[a_site],
+        p.max_daily_probability,
+    ).astype(np.float32)
+    prob = level[a_idx]
+    prob *= weekday_factor.astype(np.float32)[day]
+    blackout = w.site_blackout_start[a_site] < NEVER
+    if blackout.any():
+        rows = np.flatnonzero(blackout[a_idx])
+        site_of = a_site[a_idx[rows]]
+        d = day[rows]
+        blocked = (d >= w.site_blackout_start[site_of]) & (d < w.site_blackout_end[site_of])
+        prob[rows[blocked]] = 0.0
+    active = np.flatnonzero(rng.random(len(prob), dtype=np.float32) < prob)
     a_idx, day = a_idx[active], day[active]
-    del prob, site_of, blocked, active
+    del prob, active
 
     users = a_user[a_idx]
-    chosen = rng.random((len(a_idx), 4)) < w.user_type_probability[users]
+    chosen = rng.random((len(a_idx), 4), dtype=np.float32) < w.user_type_probability[users]
     chosen[~chosen.any(axis=1), ACCESS] = True
     row, act_type = np.nonzero(chosen)
+    del chosen
+    act_type = act_type.astype(np.int8)
     act_user = users[row]
     act_site = a_site[a_idx[row]]
     act_day = day[row]
+    del row, users
     lam = np.asarray(p.event_mean)[act_type] * w.user_count_multiplier[act_user]
-    act_count = 1 + rng.poisson(lam)
+    act_count = rng.poisson(lam).astype(np.int32)
+    act_count += 1
+    del lam
 
     # ---- storage: a (site, day) matrix per block -----------------------------
     ns = s1 - s0
-    cell = (act_site - s0) * n_days + act_day
-    creates = np.bincount(cell, weights=act_count * (act_type == CREATE), minlength=ns * n_days)
-    publishes = np.bincount(
-        cell, weights=act_count * (act_type == PUBLISH), minlength=ns * n_days
-    )
+    cells = ns * n_days
+
+    def events_per_cell(kind: int) -> np.ndarray:
+        mask = act_type == kind
+        cell = (act_site[mask] - s0) * n_days + act_day[mask]
+        return np.bincount(cell, weights=act_count[mask], minlength=cells)
+
+    creates, publishes = events_per_cell(CREATE), events_per_cell(PUBLISH)
     sites = np.arange(s0, s1)
     days = np.arange(n_days)[None, :]
     golive = w.site_golive[sites][:, None]
@@ -148,7 +172,8 @@ def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Bloc
     tier = w.customer_tier[w.site_customer[sites]]
     heavy = w.customer_heavy[w.site_customer[sites]]
     weekend = np.where(dow >= 5, p.job_weekend_factor, 1.0)[None, :]
-    storage_effect = 0.5 + 0.5 * np.minimum(storage / GIB / p.job_storage_reference_gib, 2.0)
+    relative = np.minimum(storage / GIB / p.job_storage_reference_gib, 2.0)
+    storage_effect = 1.0 - p.job_storage_weight + p.job_storage_weight * relative
     lam_jobs = np.asarray(p.job_runs_per_day)[tier][:, None] * storage_effect * weekend
     lam_jobs = np.where(heavy[:, None], p.heavy_runs_per_day * weekend, lam_jobs)
     lam_jobs[~live] = 0.0
@@ -172,21 +197,21 @@ def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Bloc
     job_minutes = np.clip(np.rint(minutes), 1, p.job_max_minutes).astype(np.int64)
 
     site_rows = np.zeros(w.n_sites, dtype=np.int64)
-    site_rows[s0:s1] = np.bincount(act_site - s0, minlength=ns)
+    site_rows[s0:s1] = np.bincount(act_site, minlength=s1)[s0:]
     return Block(
         index=index,
         customers=customers,
-        act_day=act_day.astype(np.int64),
-        act_site=act_site.astype(np.int64),
-        act_user=act_user.astype(np.int64),
-        act_type=act_type.astype(np.int64),
-        act_count=act_count.astype(np.int64),
-        sto_day=sto_day.astype(np.int64),
-        sto_site=sto_site.astype(np.int64),
+        act_day=act_day,
+        act_site=act_site,
+        act_user=act_user,
+        act_type=act_type,
+        act_count=act_count,
+        sto_day=sto_day,
+        sto_site=sto_site,
         sto_bytes=sto_bytes,
-        job_day=job_day.astype(np.int64),
-        job_site=(job_local + s0).astype(np.int64),
-        job_type=job_type.astype(np.int64),
+        job_day=job_day,
+        job_site=job_local + s0,
+        job_type=job_type,
         job_minutes=job_minutes,
         site_activity_rows=site_rows,
     )

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- Every staged background-job run with the first data-quality rule it
     breaks. Runs have no natural key: two runs of one type on one site and day
     with equal minutes are legitimate, so identical rows are kept, not
@@ -26,12 +25,24 @@
     {'code': 'site_customer_mismatch', 'fails': 'site_customer_id <> customer_id',
      'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' belongs to customer ' || site_customer_id"},
 ] -%}
+{%- set columns = ['site_id', 'customer_id', 'job_date', 'background_job_type', 'job_minutes',
+                   'job_date_text', 'job_minutes_text'] -%}
+{#- Incremental (config in dbt_project.yml): days are rebuilt whole, see
+    dq_incremental_scope. Stored days whose rows were checked against a site
+    that has changed since are re-checked: -#}
+{%- set lookups_changed -%}
+    select distinct checked.partition_date
+    from {{ this }} as checked
+    left join {{ ref('int_sites_cleaned') }} as sites
+        on checked.site_id = sites.site_id
+    where checked.site_customer_id is distinct from sites.customer_id
+{%- endset -%}
 
 with
 
 jobs as (
 
-    select * from {{ ref('stg_saas__background_jobs') }}
+    {{ dq_incremental_input(ref('stg_saas__background_jobs'), columns, 'job_date', lookups_changed) }}
 
 ),
 
@@ -63,10 +74,13 @@ final as (
         job_minutes,
         job_date_text,
         job_minutes_text,
+        site_customer_id,
         {{ dq_reason_code(rules) }} as dq_reason_code,
-        {{ dq_reason_message(rules) }} as dq_reason_message
+        {{ dq_reason_message(rules) }} as dq_reason_message,
+        coalesce(job_date, {{ incremental_undated_partition() }}) as partition_date
     from joined
 
 )
 
 select * from final
+{{ order_by_partition('partition_date') }}

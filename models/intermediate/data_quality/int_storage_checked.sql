@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- Every staged storage snapshot with the first data-quality rule it
     breaks. -#}
 {%- set rules = [
@@ -23,12 +22,22 @@
 ] -%}
 {%- set columns = ['site_id', 'customer_id', 'storage_date', 'storage_bytes',
                    'storage_date_text', 'storage_bytes_text'] -%}
+{#- Incremental (config in dbt_project.yml): days are rebuilt whole, see
+    dq_incremental_scope. Stored days whose rows were checked against a site
+    that has changed since are re-checked: -#}
+{%- set lookups_changed -%}
+    select distinct checked.partition_date
+    from {{ this }} as checked
+    left join {{ ref('int_sites_cleaned') }} as sites
+        on checked.site_id = sites.site_id
+    where checked.site_customer_id is distinct from sites.customer_id
+{%- endset -%}
 
 with
 
 storage as (
 
-    select * from {{ ref('stg_saas__storage') }}
+    {{ dq_incremental_input(ref('stg_saas__storage'), columns, 'storage_date', lookups_changed) }}
 
 ),
 
@@ -66,9 +75,12 @@ final as (
     select
         raw_row_id,
         {{ columns | join(',\n        ') }},
-        {{ dq_final_reason('site_id and date') }}
+        site_customer_id,
+        {{ dq_final_reason('site_id and date') }},
+        coalesce(storage_date, {{ incremental_undated_partition() }}) as partition_date
     from ranked
 
 )
 
 select * from final
+{{ order_by_partition('partition_date') }}

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- Every staged activity row with the first data-quality rule it breaks and
     two soft flags. Soft anomalies are plausible in real data and stay in the
     clean data, flagged: activity on a site of the customer the user is not
@@ -35,12 +34,33 @@
 ] -%}
 {%- set columns = ['user_key', 'customer_id', 'site_id', 'user_email', 'activity_date',
                    'activity_type', 'event_count', 'activity_date_text', 'event_count_text'] -%}
+{#- Incremental (config in dbt_project.yml): days are rebuilt whole, see
+    dq_incremental_scope. Stored days whose rows were checked against a site,
+    user or assignment that has changed since are re-checked: -#}
+{%- set lookups_changed -%}
+    select distinct checked.partition_date
+    from {{ this }} as checked
+    left join {{ ref('int_sites_cleaned') }} as sites
+        on checked.site_id = sites.site_id
+    left join {{ ref('int_users_deduplicated') }} as users
+        on checked.user_key = users.user_key
+    left join {{ ref('int_user_site_assignments') }} as assignments
+        on
+            checked.user_key = assignments.user_key
+            and checked.site_id = assignments.site_id
+    where
+        checked.site_customer_id is distinct from sites.customer_id
+        or checked.user_registration_date is distinct from users.registration_date
+        or checked.is_unassigned_site <> (assignments.user_key is null)
+{%- endset -%}
 
 with
 
 activity as (
 
-    select * from {{ ref('stg_saas__user_activity') }}
+    {{ dq_incremental_input(
+        ref('stg_saas__user_activity'), columns, 'activity_date', lookups_changed
+    ) }}
 
 ),
 
@@ -99,12 +119,15 @@ final as (
     select
         raw_row_id,
         {{ columns | join(',\n        ') }},
+        site_customer_id,
         user_registration_date,
         coalesce(is_unassigned_site, false) as is_unassigned_site,
         coalesce(is_before_registration, false) as is_before_registration,
-        {{ dq_final_reason('user, site, date and activity_type') }}
+        {{ dq_final_reason('user, site, date and activity_type') }},
+        coalesce(activity_date, {{ incremental_undated_partition() }}) as partition_date
     from ranked
 
 )
 
 select * from final
+{{ order_by_partition('partition_date') }}

@@ -1,6 +1,29 @@
 {#- One row per user and month with any valid activity (across all the
     user's sites): events by type, sites used, and events beyond what the
-    user's licence entitles. -#}
+    user's licence entitles.
+
+    Incremental by month (config in dbt_project.yml): a run rebuilds the
+    months whose source rows changed (see changed_months). The checksum of a
+    user-month covers its activity rows' raw values and the user's merged
+    licence (mixed in after grouping: no join of every row to the users). -#}
+{%- set current_checksums -%}
+    select
+        activity.user_key,
+        activity.month_start,
+        {{ row_hash(['activity.rows_checksum', 'users.license_type']) }} as source_checksum
+    from (
+        select
+            user_key,
+            {{ month_start('activity_date') }} as month_start,
+            {{ source_checksum(['raw_row_id']) }} as rows_checksum
+        from {{ ref('int_user_activity_cleaned') }}
+        group by user_key, {{ month_start('activity_date') }}
+    ) as activity
+    inner join {{ ref('int_users_deduplicated') }} as users
+        on activity.user_key = users.user_key
+{%- endset -%}
+{%- set months = changed_months(current_checksums, ['user_key']) -%}
+
 with
 
 activity as (
@@ -9,6 +32,9 @@ activity as (
         *,
         {{ month_start('activity_date') }} as month_start
     from {{ ref('int_user_activity_cleaned') }}
+    {%- if months is not none %}
+    where {{ in_months('activity_date', months) }}
+    {%- endif %}
 
 ),
 
@@ -44,7 +70,8 @@ aggregated as (
         ) }} as events_creation,
         {{ sum_int('case when not is_entitled then event_count else 0 end') }}
             as events_beyond_license,
-        count(distinct case when event_count > 0 then site_id end) as active_sites
+        count(distinct case when event_count > 0 then site_id end) as active_sites,
+        {{ row_hash([source_checksum(['raw_row_id']), 'min(license_type)']) }} as source_checksum
     from joined
     group by user_key, customer_id, month_start
 

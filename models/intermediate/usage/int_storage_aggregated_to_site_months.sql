@@ -1,17 +1,34 @@
 {#- One row per site and month with at least one valid storage snapshot:
     mean and peak over the days with a snapshot, and the value on the latest
     such day. Months without snapshots have no row here, so the fact table
-    shows null storage for them (null = not measured, 0 = measured empty). -#}
+    shows null storage for them (null = not measured, 0 = measured empty).
+
+    Incremental by month (config in dbt_project.yml): a run rebuilds the
+    months whose source rows changed (see changed_months). -#}
+{%- set current_checksums -%}
+    select site_id, month_start, {{ source_checksum(['raw_row_id']) }} as source_checksum
+    from (
+        select site_id, raw_row_id, {{ month_start('storage_date') }} as month_start
+        from {{ ref('int_storage_cleaned') }}
+    ) as storage
+    group by site_id, month_start
+{%- endset -%}
+{%- set months = changed_months(current_checksums, ['site_id']) -%}
+
 with
 
 storage as (
 
     select
+        raw_row_id,
         site_id,
         storage_date,
         storage_bytes,
         {{ month_start('storage_date') }} as month_start
     from {{ ref('int_storage_cleaned') }}
+    {%- if months is not none %}
+    where {{ in_months('storage_date', months) }}
+    {%- endif %}
 
 ),
 
@@ -35,7 +52,8 @@ aggregated as (
         count(*) as storage_days,
         avg(storage_bytes) as storage_bytes_avg,
         max(storage_bytes) as storage_bytes_max,
-        max(case when recency_rank = 1 then storage_bytes end) as storage_bytes_month_end
+        max(case when recency_rank = 1 then storage_bytes end) as storage_bytes_month_end,
+        {{ source_checksum(['raw_row_id']) }} as source_checksum
     from ranked
     group by site_id, month_start
 

@@ -1,7 +1,14 @@
 {#- One row per site per month, from the site's first month with any data
     through the last month of the data set. Months without activity are
     present with zeros; storage columns are null in months without a storage
-    snapshot. -#}
+    snapshot.
+
+    Incremental by month (config in dbt_project.yml): its inputs are small
+    site-month tables (the daily feeds are aggregated incrementally upstream),
+    so a run compares every site-month it would build with the stored row and
+    rewrites only the months in which a row changed, was added or was removed
+    (see months_with_changed_rows). A run with nothing new writes nothing. -#}
+{%- set site_months -%}
 with
 
 spine as (
@@ -107,3 +114,14 @@ joined as (
 )
 
 select * from joined
+{%- endset -%}
+{%- set months = months_with_changed_rows(site_months, ['site_id', 'month_start']) -%}
+
+{% if months is none -%}
+{{ site_months }}
+{%- else -%}
+select * from (
+{{ site_months }}
+) as site_months
+where {{ in_dates('month_start', months) }}
+{%- endif %}

@@ -10,7 +10,7 @@ checked as (
 
 quarantined as (
 
-    select * from checked
+    select * {{ exclude_columns(['site_customer_id', 'partition_date']) }} from checked
     where dq_reason_code is not null
 
 )

@@ -11,7 +11,7 @@ checked as (
 
 quarantined as (
 
-    select * {{ exclude_columns(['user_email']) }} from checked
+    select * {{ exclude_columns(['user_email', 'site_customer_id', 'partition_date']) }} from checked
     where dq_reason_code is not null
 
 )

@@ -24,7 +24,9 @@ customer_months as (
 license_types as (
 
     {%- for license in var('license_types') %}
-    select '{{ license }}' as license_type, {{ loop.index }} as license_rank
+    select
+        '{{ license }}' as license_type,
+        cast({{ loop.index }} as {{ dbt.type_bigint() }}) as license_rank
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 

@@ -87,7 +87,7 @@ measured as (
         sites.customer_id,
         sites.go_live_date,
         sites.window_end_date,
-        {{ window_days }} as onboarding_window_days,
+        cast({{ window_days }} as {{ dbt.type_bigint() }}) as onboarding_window_days,
         least(
             {{ days_between('sites.go_live_date', 'sites.data_end_date') }} + 1,
             {{ window_days }}

@@ -1,3 +1,4 @@
+{{ depends_on_seed('saas_background_jobs') }}
 with
 
 source as (

@@ -1,3 +1,4 @@
+{{ depends_on_seed('saas_customer_info') }}
 with
 
 source as (

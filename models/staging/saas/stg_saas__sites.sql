@@ -1,3 +1,4 @@
+{{ depends_on_seed('saas_sites') }}
 with
 
 source as (

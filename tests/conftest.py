@@ -1,0 +1,94 @@
+"""Shared pytest fixtures.
+
+Generator fixtures (session-scoped, built once per test session):
+
+* ``small_data_dir``: ``--scale small`` data (CSV) generated into a temporary
+  folder; returns its ``Path``. Holds the six raw seeds, ``saas_internal_accounts.csv``
+  and ``_planted_cases.json``.
+* ``small_manifest``: the parsed ``_planted_cases.json`` of that folder.
+* ``small_tables``: the seven CSVs as pandas DataFrames of strings (no type
+  inference), keyed by table name (``saas_user_activity``, ...).
+* ``run_generator``: a function running ``scripts/generate_saas_data.py`` with
+  extra arguments in a subprocess and returning the ``CompletedProcess``.
+
+dbt fixture (session-scoped):
+
+* ``small_built``: an isolated copy of the dbt project with ``--scale small``
+  data (seed 7) after a real ``dbt seed`` and ``dbt build`` on its own DuckDB
+  file. Shared by every test module that only reads the build (marts, docs
+  site, semantic layer, report), so the session pays for one build.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.dbt_project import DbtProject
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
+SEED_TABLES = (
+    "saas_customer_info",
+    "saas_sites",
+    "saas_storage",
+    "saas_users",
+    "saas_user_activity",
+    "saas_background_jobs",
+    "saas_internal_accounts",
+)
+
+RunGenerator = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _run_generator(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, str(GENERATOR), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"generator failed ({proc.returncode}): {proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def run_generator() -> RunGenerator:
+    return _run_generator
+
+
+@pytest.fixture(scope="session")
+def small_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("small_data")
+    _run_generator("--scale", "small", "--out", str(out), "--quiet")
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_manifest(small_data_dir: Path) -> dict:
+    return json.loads((small_data_dir / "_planted_cases.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def small_tables(small_data_dir: Path) -> dict[str, pd.DataFrame]:
+    return {
+        name: pd.read_csv(small_data_dir / f"{name}.csv", dtype=str, keep_default_na=False)
+        for name in SEED_TABLES
+    }
+
+
+@pytest.fixture(scope="session")
+def small_built(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("small_built") / "project")
+    project.generate("--scale", "small", "--seed", "7")
+    project.dbt("seed")
+    project.dbt("build", "--exclude", "resource_type:seed")
+    return project

@@ -1,0 +1,394 @@
+"""The visual usage report (scripts/report.py), end to end on `small` data.
+
+Builds the real project once (generate, `dbt seed`, `dbt build`), runs the
+report command, opens the HTML in headless Chromium (Debian's
+/usr/bin/chromium driven by Playwright; Playwright's own browser is never
+downloaded) with every non-file request blocked, and checks that each chart
+drew (SVG marks in the DOM, a non-blank screenshot), that the page logged no
+error or warning and asked for nothing over the network, and that the numbers
+it shows are the marts' numbers. It also checks that reading the marts through
+dbt's adapter (`--engine dbt`, the BigQuery path) gives the very same bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from tests.dbt_project import REPO_ROOT, DbtProject
+
+pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
+
+REPORT = REPO_ROOT / "scripts" / "report.py"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))  # Debian's package
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHARTS = (
+    "chart-active-users",
+    "chart-industries",
+    "chart-events",
+    "chart-licence-utilisation",
+    "chart-licence-candidates",
+    "chart-storage",
+    "chart-background",
+    "chart-onboarding",
+)
+RAISED_COLOUR = "#e45756"  # scripts/report.py: a raised onboarding signal
+SIGNAL_COLUMNS = (
+    "is_high_activity_no_storage",
+    "is_stalled",
+    "is_slow_ramp",
+    "is_no_content_created",
+)
+
+
+@dataclass
+class Rendered:
+    """What headless Chromium saw when it opened the report."""
+
+    url: str
+    requests: list[str] = field(default_factory=list)
+    console: list[tuple[str, str]] = field(default_factory=list)
+    charts_rendered: str | None = None
+    charts_failed: str | None = None
+    chart_marks: dict[str, int] = field(default_factory=dict)
+    chart_state: dict[str, str | None] = field(default_factory=dict)
+    chart_text: dict[str, str] = field(default_factory=dict)
+    raised_signal_dots: int = 0
+    background_bars: int = 0
+    onboarding_bars: int = 0
+    kpis: dict[str, str] = field(default_factory=dict)
+    table_rows: dict[str, int] = field(default_factory=dict)
+    captions: list[tuple[str, str]] = field(default_factory=list)
+    screenshots: dict[str, bytes] = field(default_factory=dict)
+    page_screenshot: bytes = b""
+
+
+@pytest.fixture(scope="session")
+def report_module() -> ModuleType:
+    """scripts/report.py imported as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("usage_report", REPORT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def project(small_built: DbtProject) -> DbtProject:
+    return small_built
+
+
+def run_report(project: DbtProject, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPORT), "--project-dir", str(project.root), *args],
+        env={**os.environ, **project.env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def report_html(project: DbtProject) -> Path:
+    result = run_report(project)  # the default --out
+    assert result.returncode == 0, result.stderr
+    out = project.root / "target" / "usage_report.html"
+    assert out.is_file(), result.stdout
+    return out
+
+
+@pytest.fixture(scope="session")
+def rendered(report_html: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    from playwright.sync_api import Route, sync_playwright
+
+    seen = Rendered(url=report_html.as_uri())
+
+    def only_the_file(route: Route) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            # A zone far from UTC: month labels must not slip to the previous month.
+            context = browser.new_context(
+                viewport={"width": 1200, "height": 900}, timezone_id="America/Los_Angeles"
+            )
+            context.route("**/*", only_the_file)
+            context.on("request", lambda request: seen.requests.append(request.url))
+            page = context.new_page()
+            page.on("console", lambda message: seen.console.append((message.type, message.text)))
+            page.on("pageerror", lambda error: seen.console.append(("pageerror", str(error))))
+            page.goto(seen.url)
+            page.wait_for_selector("body[data-charts-rendered]", state="attached", timeout=30_000)
+            seen.charts_rendered = page.get_attribute("body", "data-charts-rendered")
+            seen.charts_failed = page.get_attribute("body", "data-charts-failed")
+            for chart in CHARTS:
+                selector = f"#{chart}"
+                seen.chart_state[chart] = page.get_attribute(selector, "data-rendered")
+                seen.chart_marks[chart] = page.locator(f"{selector} svg g.role-mark > *").count()
+                seen.chart_text[chart] = page.locator(f"{selector} svg").first.text_content() or ""
+                seen.screenshots[chart] = page.locator(selector).screenshot()
+            seen.raised_signal_dots = page.locator(
+                f'#chart-onboarding svg g.mark-symbol.role-mark > path[fill="{RAISED_COLOUR}"]'
+            ).count()
+            seen.background_bars = page.locator(
+                "#chart-background svg g.mark-rect.role-mark > path"
+            ).count()
+            seen.onboarding_bars = page.locator(
+                "#chart-onboarding svg g.mark-rect.role-mark > path"
+            ).count()
+            seen.kpis = page.eval_on_selector_all(
+                "[data-kpi]",
+                "els => Object.fromEntries(els.map(e => [e.dataset.kpi, e.textContent.trim()]))",
+            )
+            seen.table_rows = page.eval_on_selector_all(
+                "table[id]",
+                "els => Object.fromEntries(els.map(e => [e.id, e.tBodies[0].rows.length]))",
+            )
+            seen.captions = [
+                (
+                    figure.locator("p.how").inner_text(),
+                    figure.locator("p.definition").inner_text(),
+                )
+                for figure in page.locator("figure").all()
+            ]
+            seen.page_screenshot = page.screenshot(full_page=True)
+            shots = tmp_path_factory.mktemp("report_screenshots")
+            (shots / "usage_report.png").write_bytes(seen.page_screenshot)
+        finally:
+            browser.close()
+    yield seen
+
+
+def grey_pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("L"), dtype=float)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_help_documents_the_options() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPORT), "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    for option in ("--out", "--target", "--engine", "--profiles-dir", "--project-dir"):
+        assert option in result.stdout
+
+
+def test_missing_warehouse_is_a_clear_error(
+    report_module: ModuleType,
+    project: DbtProject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DBT_DUCKDB_PATH", str(tmp_path / "not_built.duckdb"))
+    status = report_module.main(["--project-dir", str(project.root), "--out", str(tmp_path / "x")])
+    assert status == 1
+    assert "dbt seed && dbt build" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_dbt_exposure_declares_the_marts_the_report_reads(report_module: ModuleType) -> None:
+    """The report is a dbt exposure, and its depends_on is exactly what it reads."""
+    import yaml
+
+    declared = [
+        exposure
+        for path in sorted((REPO_ROOT / "models").rglob("*.yml"))
+        for exposure in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
+            "exposures", []
+        )
+        if "scripts/report.py" in exposure.get("description", "")
+    ]
+    assert len(declared) == 1, [exposure["name"] for exposure in declared]
+    refs = {re.fullmatch(r"ref\('(\w+)'\)", ref)[1] for ref in declared[0]["depends_on"]}
+    assert refs == set(report_module.MARTS_READ)
+
+
+# --------------------------------------------------------------------------- the file
+
+
+class _Resources(HTMLParser):
+    """Every attribute of the page's own elements that could load something
+    (script content is data to this parser, so the inlined library's strings
+    are not mistaken for elements)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.loads: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in {"src", "href", "srcset", "data", "poster", "action"} and not (
+                name == "href" and (value or "").startswith("#")
+            ):
+                self.loads.append((tag, name, value or ""))
+
+
+def test_the_file_is_self_contained(report_html: Path) -> None:
+    page = report_html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    resources = _Resources()
+    resources.feed(page)
+    assert resources.loads == []  # only in-page anchors
+    assert "link" not in resources.tags and "iframe" not in resources.tags
+    styles = re.findall(r"<style>(.*?)</style>", page, flags=re.DOTALL)
+    assert styles and not any(re.search(r"@import|url\(", css) for css in styles)
+    assert "vegaEmbed" in page  # the library is inlined
+
+
+def test_same_data_gives_the_same_bytes_through_either_engine(
+    report_module: ModuleType,
+    project: DbtProject,
+    report_html: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reproducible (another process, the same bytes), and the dbt-adapter path
+    (the one BigQuery takes) reads the marts to the same page as the direct
+    DuckDB read."""
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
+    through_dbt = report_module.build_report(
+        project_dir=project.root, out=tmp_path / "dbt.html", engine="dbt"
+    )
+    assert through_dbt.read_bytes() == report_html.read_bytes()
+    # dbt's artifacts went to their own folder, not over the build's
+    assert (project.root / "target" / "usage_report_dbt" / "manifest.json").is_file()
+    build_results = json.loads((project.root / "target" / "run_results.json").read_text())
+    assert build_results["args"]["which"] == "build"
+
+
+# --------------------------------------------------------------------------- in Chromium
+
+
+def test_every_chart_drew(rendered: Rendered) -> None:
+    assert rendered.charts_failed == "0", rendered.console
+    assert rendered.charts_rendered == str(len(CHARTS))
+    for chart in CHARTS:
+        assert rendered.chart_state[chart] == "true", chart
+        assert rendered.chart_marks[chart] > 0, f"{chart} has no marks"
+
+
+def test_every_chart_is_visible(rendered: Rendered) -> None:
+    for chart, png in rendered.screenshots.items():
+        pixels = grey_pixels(png)
+        assert pixels.shape[0] > 100 and pixels.shape[1] > 300, chart
+        assert pixels.std() > 8, f"{chart}: screenshot is blank (std {pixels.std():.1f})"
+        assert (pixels < 200).mean() > 0.01, f"{chart}: almost nothing drawn"
+    page = grey_pixels(rendered.page_screenshot)
+    assert page.std() > 8
+
+
+def test_no_console_errors_and_no_network(rendered: Rendered) -> None:
+    problems = [(kind, text) for kind, text in rendered.console if kind != "log"]
+    assert problems == []
+    assert rendered.requests == [rendered.url]
+
+
+def test_each_chart_says_how_to_read_it_and_defines_its_metric(rendered: Rendered) -> None:
+    assert len(rendered.captions) == len(CHARTS)
+    for how, definition in rendered.captions:
+        assert how.startswith("How to read it.") and len(how) > 60
+        assert definition.startswith("Definition.") and len(definition) > 60
+
+
+def test_month_axes_read_in_utc(rendered: Rendered, project: DbtProject) -> None:
+    first = project.query("select min(month_start) as m from main.seg_account_tier_months")
+    label = first["m"].iloc[0].strftime("%b %Y")  # e.g. "Jan 2024", even in Los Angeles
+    assert label in rendered.chart_text["chart-active-users"]
+    assert label in rendered.chart_text["chart-storage"]
+
+
+def test_headline_numbers_match_the_marts(rendered: Rendered, project: DbtProject) -> None:
+    latest = project.query(
+        """
+        select sum(active_users) as active_users, sum(events_total) as events_total,
+               sum(customers) as customers
+        from main.seg_account_tier_months
+        where month_start = (select max(month_start) from main.seg_account_tier_months)
+        """
+    ).iloc[0]
+    assert rendered.kpis["active_users"] == f"{int(latest['active_users']):,}"
+    assert rendered.kpis["events"] == f"{int(latest['events_total']):,}"
+    assert rendered.kpis["customers"] == f"{int(latest['customers']):,}"
+
+
+def test_heavy_background_customers_match_the_mart(rendered: Rendered, project: DbtProject) -> None:
+    heavy = project.query(
+        """
+        select count(distinct customer_id) as n
+        from main.customer_background_job_months
+        where is_heavy_background_user and not is_internal
+        """
+    )["n"].iloc[0]
+    assert heavy > 0, "small data plants a heavy background user"
+    assert rendered.kpis["heavy_background_customers"] == str(heavy)
+    assert rendered.table_rows["table-heavy-background"] == heavy
+    customers = project.query(
+        """
+        select count(distinct customer_id) as n from main.customer_background_job_months
+        where not is_internal and job_minutes_total > 0
+        """
+    )["n"].iloc[0]
+    assert rendered.background_bars == min(customers, 25)
+
+
+def test_onboarding_signals_match_the_mart(rendered: Rendered, project: DbtProject) -> None:
+    sites = project.query(
+        """
+        select signals.*
+        from main.onboarding_site_signals as signals
+        inner join main.dim_customers as customers using (customer_id)
+        where not customers.is_internal
+        """
+    )
+    flags = sites[list(SIGNAL_COLUMNS)].astype(bool)
+    flagged = int(flags.any(axis=1).sum())
+    assert flagged > 0, "small data plants onboarding signals"
+    assert rendered.kpis["onboarding_sites_flagged"] == str(flagged)
+    assert rendered.table_rows["table-onboarding"] == flagged
+    assert rendered.onboarding_bars == flagged  # one bar per flagged site
+    assert rendered.raised_signal_dots == int(flags[flags.any(axis=1)].to_numpy().sum())
+
+
+def test_industry_heatmap_has_a_cell_per_mart_row(rendered: Rendered, project: DbtProject) -> None:
+    rows = project.query("select count(*) as n from main.seg_industry_months")["n"].iloc[0]
+    assert rendered.chart_marks["chart-industries"] == rows
