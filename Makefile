@@ -12,6 +12,9 @@ BIN := $(VENV)/bin
 # The BigQuery API emulator pins its own duckdb, so it gets its own venv.
 BQ_VENV := .venv-bq-emulator
 PIP_FLAGS := --disable-pip-version-check --quiet --prefer-binary
+# `make bench`: scales to run and extra options of scripts/bench.py
+BENCH_SCALES ?= small,demo
+BENCH_ARGS ?=
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
@@ -64,8 +67,8 @@ pytest: install bq-emulator browser
 test: install bq-emulator browser  ## every test (what CI runs): lint + pytest
 	@status=0; scripts/lint.sh || status=1; $(BIN)/pytest || status=1; exit $$status
 
-bench: install  ## benchmark generation, load and build
-	$(BIN)/python scripts/bench_generate.py
+bench: install  ## time every step against its baseline (BENCH_SCALES=small,demo,large; BENCH_ARGS=--with-tests)
+	$(BIN)/python scripts/bench.py --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
 clean:  ## remove build artefacts (keeps the venv)
 	rm -rf target logs dbt_packages saas.duckdb .pytest_cache

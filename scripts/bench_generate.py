@@ -300,10 +300,10 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             slow["activity_rows"] = count_rows(Path(tmp) / "baseline" / "saas_user_activity.csv")
 
-    for r in (fast, slow):
-        if r is not None:
-            r.pop("stdout", None)
-            r.pop("stderr", None)
+    for step in (fast, slow):
+        if step is not None:
+            step.pop("stdout", None)
+            step.pop("stderr", None)
             r["rows_per_s"] = round(r["activity_rows"] / r["wall_s"])
     result: dict[str, Any] = {
         "benchmark": "generate",
@@ -334,11 +334,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"generator benchmark ({args.scale}, seed {args.seed}, {customers} customers)")
     print(f"{'':<22}{'wall s':>9}{'peak MB':>10}{'activity rows':>15}{'rows/s':>12}")
-    for label, r in (("vectorised generator", fast), ("row-at-a-time Faker", slow)):
-        if r is not None:
+    for label, row in (("vectorised generator", fast), ("row-at-a-time Faker", slow)):
+        if row is not None:
             print(
-                f"{label:<22}{r['wall_s']:>9.2f}{r['peak_mb']:>10.0f}"
-                f"{r['activity_rows']:>15,}{r['rows_per_s']:>12,}"
+                f"{label:<22}{row['wall_s']:>9.2f}{row['peak_mb']:>10.0f}"
+                f"{row['activity_rows']:>15,}{row['rows_per_s']:>12,}"
             )
     if slow:
         verdict = "meets" if result["meets_target"] else "MISSES"

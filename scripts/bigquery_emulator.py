@@ -262,9 +262,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"no BigQuery emulator running from {pidfile}")
         return 0
-    pid = read_pid(pidfile)
+    live_pid = read_pid(pidfile)
     if is_answering(args.port):
-        owner = f"PID {pid}" if pid is not None and is_emulator_process(pid) else "not ours"
+        ours = live_pid is not None and is_emulator_process(live_pid)
+        owner = f"PID {live_pid}" if ours else "not ours"
         print(f"BigQuery emulator answering at {endpoint(args.port)} ({owner})")
         return 0
     print(f"no BigQuery emulator answering at {endpoint(args.port)}")

@@ -300,7 +300,7 @@ def duckdb_has_relations(path: Path, names: Sequence[str]) -> bool:
             "where table_name in (" + ", ".join("?" for _ in names) + ")",
             list(names),
         ).fetchone()
-    return bool(found) and found[0] == len(set(names))
+    return found is not None and found[0] == len(set(names))
 
 
 # --------------------------------------------------------------------------

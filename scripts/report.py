@@ -1582,7 +1582,8 @@ def javascript_bundle() -> tuple[str, dict[str, str]]:
     import vl_convert as vlc
     from altair.utils._importers import vl_version_for_vl_convert
 
-    bundle = vlc.javascript_bundle(vl_version=vl_version_for_vl_convert())
+    # vl_convert's type stub marks `snippet` required; at run time it is optional.
+    bundle = vlc.javascript_bundle(vl_version=vl_version_for_vl_convert())  # type: ignore[call-arg]
     if re.search(r"</script|<!--", bundle, flags=re.IGNORECASE):
         raise ReportError("the Vega bundle cannot be inlined safely in a <script> element")
     versions = {

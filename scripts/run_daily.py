@@ -112,6 +112,7 @@ def run_job(project: Project, args: argparse.Namespace) -> int:
     if args.retry:
         log("$ dbt retry")
         retry = project.dbt("retry", *common, *threads, echo=echo)
+        summarize(project, retry.wall_s)
         return retry.returncode
 
     stale = False

@@ -46,6 +46,20 @@
 {%- endmacro %}
 
 
+{#- Stops with a clear message when `relation` (an incremental model's own
+    table) lacks `column`: it was built by an older version of the model. -#}
+{% macro require_column(relation, column) %}
+    {%- set existing = adapter.get_columns_in_relation(relation) | map(attribute='name')
+                       | map('lower') | list -%}
+    {%- if column not in existing -%}
+        {{ exceptions.raise_compiler_error(
+            relation ~ " has no " ~ column ~ " column: it was built by an older version of"
+            ~ " the model. Rebuild it once: dbt build --full-refresh --select "
+            ~ relation.identifier ~ "+") }}
+    {%- endif -%}
+{% endmacro %}
+
+
 {#- A list of dates as SQL literals: `cast('2024-01-01' as date), ...`. -#}
 {% macro date_literals(dates) -%}
     {%- for value in dates -%}
@@ -106,12 +120,7 @@
     {%- set undated = incremental_undated_partition() -%}
     {%- set undated_day = '1900-01-01' -%}
     {%- set lookback = var('incremental_lookback_days') | int -%}
-    {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if 'partition_date' not in existing -%}
-        {{ exceptions.raise_compiler_error(
-            this ~ " has no partition_date column: it was built by an older version of the model."
-            ~ " Rebuild it once with `dbt build --full-refresh --select " ~ this.identifier ~ "+`.") }}
-    {%- endif -%}
+    {%- do require_column(this, 'partition_date') -%}
 
     {#- 1. every raw date text, with its day (as stored) and its row counts in
         `this` and in staging; and the days whose lookups changed -#}
@@ -120,7 +129,10 @@
 
         stored as (
 
-            select {{ text_column }} as date_text, min(partition_date) as partition_date, count(*) as row_count
+            select
+                {{ text_column }} as date_text,
+                min(partition_date) as partition_date,
+                count(*) as row_count
             from {{ this }}
             where {{ text_column }} is not null
             group by {{ text_column }}
@@ -169,7 +181,9 @@
     {%- endfor -%}
 
     {%- set stored_days = [] -%}
-    {%- for day in text_day.values() if day != undated_day -%}{%- do stored_days.append(day) -%}{%- endfor -%}
+    {%- for day in text_day.values() if day != undated_day -%}
+        {%- do stored_days.append(day) -%}
+    {%- endfor -%}
     {%- if stored_days | length == 0 and undated_day not in text_day.values() -%}
         {#- an empty table: everything is new -#}
         {{ return({'fresh_filter': 'true', 'rederive': [], 'cutoff': none}) }}
@@ -200,7 +214,9 @@
         rows, and any day with new or removed rows -#}
     {%- set fresh_days = [undated_day] -%}
     {%- for text, day in text_day.items() -%}
-        {%- if day >= cutoff or text in changed_texts -%}{%- do fresh_days.append(day) -%}{%- endif -%}
+        {%- if day >= cutoff or text in changed_texts -%}
+            {%- do fresh_days.append(day) -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- set fresh_days = fresh_days | unique | list -%}
     {%- set fresh_texts = [] -%}
@@ -226,7 +242,9 @@
         {%- endfor %})
     {%- endset -%}
     {%- set older = [] -%}
-    {%- for day in fresh_days if day < cutoff and day != undated_day -%}{%- do older.append(day) -%}{%- endfor -%}
+    {%- for day in fresh_days if day < cutoff and day != undated_day -%}
+        {%- do older.append(day) -%}
+    {%- endfor -%}
     {{ log(this.identifier ~ ': rebuilding the days from ' ~ cutoff ~ ' on, the undated rows and '
            ~ older | length ~ ' older day(s) with new or removed rows; re-checking '
            ~ rederive | length ~ ' day(s) against changed lookups', info=true) }}
@@ -271,12 +289,7 @@
     {%- if not is_incremental_run() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if 'source_checksum' not in existing -%}
-        {{ exceptions.raise_compiler_error(
-            this ~ " has no source_checksum column: it was built by an older version of the model."
-            ~ " Rebuild it once with `dbt build --full-refresh --select " ~ this.identifier ~ "+`.") }}
-    {%- endif -%}
+    {%- do require_column(this, 'source_checksum') -%}
     {%- set scope_sql -%}
         with
 
@@ -293,7 +306,8 @@
 
         )
 
-        select distinct coalesce(current_checksums.month_start, stored_checksums.month_start) as month_start
+        select distinct
+            coalesce(current_checksums.month_start, stored_checksums.month_start) as month_start
         from current_checksums
         full outer join stored_checksums
             on
@@ -308,7 +322,8 @@
     {%- for row in run_query(scope_sql).rows -%}
         {%- do months.append(row[0] | string) -%}
     {%- endfor -%}
-    {{ log(this.identifier ~ ': rebuilding ' ~ months | length ~ ' month(s) ' ~ months | join(', '), info=true) }}
+    {{ log(this.identifier ~ ': rebuilding ' ~ months | length ~ ' month(s) '
+           ~ months | join(', '), info=true) }}
     {{ return(months) }}
 {% endmacro %}
 
@@ -348,49 +363,32 @@
 {%- endmacro %}
 
 
-{#- The months (`month_start`) a month-partitioned model that is cheap to
-    recompute whole rewrites on an incremental run: those in which the rows
-    `new_rows_sql` selects and the stored rows of `this` differ, a row added,
-    removed, or with any column changed (null-safe; every stored column is
-    compared). Rows are matched on `key_columns`. None on a full build. -#}
-{% macro months_with_changed_rows(new_rows_sql, key_columns) %}
-    {%- if not is_incremental_run() -%}
-        {{ return(none) }}
-    {%- endif -%}
+{#- For a month-partitioned model that is cheap to recompute whole but
+    should only rewrite what changed: a select of the months (`month_start`)
+    in which the rows of the CTE `new_rows` and the stored rows of `this`
+    differ, a row added, removed, or with any column changed (null-safe; every
+    stored column is compared). Rows are matched on `key_columns`. Used as a
+    CTE on incremental runs, with the model's final select filtered on it. -#}
+{% macro months_with_changed_rows(new_rows, key_columns) -%}
     {%- set columns = [] -%}
-    {%- for column in adapter.get_columns_in_relation(this) -%}
-        {%- if column.name | lower not in key_columns -%}
-            {%- do columns.append(column.name) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set scope_sql -%}
-        with
-
-        new_rows as (
-
-            {{ new_rows_sql }}
-
-        )
-
-        select distinct coalesce(new_rows.month_start, stored_rows.month_start) as month_start
-        from new_rows
-        full outer join {{ this }} as stored_rows
-            on
-            {%- for column in key_columns %}
-                {{ 'and ' if not loop.first }}new_rows.{{ column }} = stored_rows.{{ column }}
-            {%- endfor %}
-        where
-            new_rows.{{ key_columns[0] }} is null
-            or stored_rows.{{ key_columns[0] }} is null
-            {%- for column in columns %}
-            or new_rows.{{ column }} is distinct from stored_rows.{{ column }}
-            {%- endfor %}
-        order by month_start
-    {%- endset -%}
-    {%- set months = [] -%}
-    {%- for row in run_query(scope_sql).rows -%}
-        {%- do months.append(row[0] | string) -%}
-    {%- endfor -%}
-    {{ log(this.identifier ~ ': rebuilding ' ~ months | length ~ ' month(s) ' ~ months | join(', '), info=true) }}
-    {{ return(months) }}
-{% endmacro %}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(this) -%}
+            {%- if column.name | lower not in key_columns -%}
+                {%- do columns.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select distinct coalesce({{ new_rows }}.month_start, stored_rows.month_start) as month_start
+    from {{ new_rows }}
+    full outer join {{ this }} as stored_rows
+        on
+        {%- for column in key_columns %}
+            {{ 'and ' if not loop.first }}{{ new_rows }}.{{ column }} = stored_rows.{{ column }}
+        {%- endfor %}
+    where
+        {{ new_rows }}.{{ key_columns[0] }} is null
+        or stored_rows.{{ key_columns[0] }} is null
+        {%- for column in columns %}
+        or {{ new_rows }}.{{ column }} is distinct from stored_rows.{{ column }}
+        {%- endfor %}
+{%- endmacro %}

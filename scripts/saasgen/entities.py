@@ -362,7 +362,7 @@ def build_world(seed: int, n_customers: int, start: dt.date, end: dt.date, param
         pick = users_c[rng.random(len(users_c)) < p.multi_site_share]
         if len(pick) == 0:
             continue
-        k = 1 + rng.choice(len(extra_p), size=len(pick), p=extra_p)
+        extra = 1 + rng.choice(len(extra_p), size=len(pick), p=extra_p)
         keys = rng.random((len(pick), len(sites_c)))
         eligible = (
             (golive[sites_c][None, :] <= registration[pick][:, None])
@@ -371,11 +371,11 @@ def build_world(seed: int, n_customers: int, start: dt.date, end: dt.date, param
         )
         keys[~eligible] = np.inf
         order = np.argsort(keys, axis=1, kind="stable")
-        for j in range(int(k.max())):
+        for j in range(int(extra.max())):
             if j >= len(sites_c):
                 break
             col = order[:, j]
-            ok = (j < k) & np.isfinite(keys[np.arange(len(pick)), col])
+            ok = (j < extra) & np.isfinite(keys[np.arange(len(pick)), col])
             asg_user.append(pick[ok])
             asg_site.append(sites_c[col[ok]])
     a_user = np.concatenate(asg_user)

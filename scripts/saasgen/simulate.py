@@ -58,8 +58,7 @@ def _expand(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarr
     itype = np.int32 if max(total, len(length)) < 2**31 - 1 else np.int64
     idx = np.repeat(np.arange(len(length), dtype=itype), length)
     shift = (np.cumsum(length) - length - start).astype(itype)  # value = position - shift
-    values = np.arange(total, dtype=itype)
-    values -= shift[idx]
+    values = np.arange(total, dtype=itype) - shift[idx]
     return idx, values
 
 

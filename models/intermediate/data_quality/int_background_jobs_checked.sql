@@ -42,7 +42,9 @@ with
 
 jobs as (
 
-    {{ dq_incremental_input(ref('stg_saas__background_jobs'), columns, 'job_date', lookups_changed) }}
+    {{ dq_incremental_input(
+        ref('stg_saas__background_jobs'), columns, 'job_date', lookups_changed
+    ) }}
 
 ),
 
@@ -79,8 +81,8 @@ final as (
         {{ dq_reason_message(rules) }} as dq_reason_message,
         coalesce(job_date, {{ incremental_undated_partition() }}) as partition_date
     from joined
+    {{ order_by_partition('partition_date') }}
 
 )
 
 select * from final
-{{ order_by_partition('partition_date') }}

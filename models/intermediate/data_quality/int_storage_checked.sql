@@ -37,7 +37,9 @@ with
 
 storage as (
 
-    {{ dq_incremental_input(ref('stg_saas__storage'), columns, 'storage_date', lookups_changed) }}
+    {{ dq_incremental_input(
+        ref('stg_saas__storage'), columns, 'storage_date', lookups_changed
+    ) }}
 
 ),
 
@@ -79,8 +81,8 @@ final as (
         {{ dq_final_reason('site_id and date') }},
         coalesce(storage_date, {{ incremental_undated_partition() }}) as partition_date
     from ranked
+    {{ order_by_partition('partition_date') }}
 
 )
 
 select * from final
-{{ order_by_partition('partition_date') }}

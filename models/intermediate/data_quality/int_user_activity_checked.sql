@@ -126,8 +126,8 @@ final as (
         {{ dq_final_reason('user, site, date and activity_type') }},
         coalesce(activity_date, {{ incremental_undated_partition() }}) as partition_date
     from ranked
+    {{ order_by_partition('partition_date') }}
 
 )
 
 select * from final
-{{ order_by_partition('partition_date') }}

@@ -10,7 +10,7 @@
     from a row: its raw values (raw_row_id) and the looked-up registration
     date and assignment. -#}
 {%- set checksum_columns = ['raw_row_id', 'user_registration_date', 'is_unassigned_site'] -%}
-{%- set current_checksums -%}
+{%- set current_checksums %}
     select site_id, month_start, {{ source_checksum(checksum_columns) }} as source_checksum
     from (
         select *, {{ month_start('activity_date') }} as month_start

@@ -6,7 +6,7 @@
     months whose source rows changed (see changed_months). The checksum of a
     user-month covers its activity rows' raw values and the user's merged
     licence (mixed in after grouping: no join of every row to the users). -#}
-{%- set current_checksums -%}
+{%- set current_checksums %}
     select
         activity.user_key,
         activity.month_start,

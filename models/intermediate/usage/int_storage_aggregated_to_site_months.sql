@@ -5,7 +5,7 @@
 
     Incremental by month (config in dbt_project.yml): a run rebuilds the
     months whose source rows changed (see changed_months). -#}
-{%- set current_checksums -%}
+{%- set current_checksums %}
     select site_id, month_start, {{ source_checksum(['raw_row_id']) }} as source_checksum
     from (
         select site_id, raw_row_id, {{ month_start('storage_date') }} as month_start

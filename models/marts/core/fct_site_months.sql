@@ -5,10 +5,9 @@
 
     Incremental by month (config in dbt_project.yml): its inputs are small
     site-month tables (the daily feeds are aggregated incrementally upstream),
-    so a run compares every site-month it would build with the stored row and
+    so a run computes every site-month, compares it with the stored row and
     rewrites only the months in which a row changed, was added or was removed
     (see months_with_changed_rows). A run with nothing new writes nothing. -#}
-{%- set site_months -%}
 with
 
 spine as (
@@ -111,17 +110,25 @@ joined as (
             spine.site_id = jobs.site_id
             and spine.month_start = jobs.month_start
 
+),
+{%- if is_incremental() %}
+
+changed_months as (
+
+    {{ months_with_changed_rows('joined', ['site_id', 'month_start']) }}
+
+),
+{%- endif %}
+
+final as (
+
+    select joined.*
+    from joined
+    {% if is_incremental() -%}
+    inner join changed_months
+        on joined.month_start = changed_months.month_start
+    {%- endif %}
+
 )
 
-select * from joined
-{%- endset -%}
-{%- set months = months_with_changed_rows(site_months, ['site_id', 'month_start']) -%}
-
-{% if months is none -%}
-{{ site_months }}
-{%- else -%}
-select * from (
-{{ site_months }}
-) as site_months
-where {{ in_dates('month_start', months) }}
-{%- endif %}
+select * from final

@@ -11,7 +11,9 @@ checked as (
 
 quarantined as (
 
-    select * {{ exclude_columns(['user_email', 'site_customer_id', 'partition_date']) }} from checked
+    select
+        * {{ exclude_columns(['user_email', 'site_customer_id', 'partition_date']) }}
+    from checked
     where dq_reason_code is not null
 
 )
