@@ -18,7 +18,7 @@ activity as (
         {{ month_start('activity_date') }} as month_start,
         sum(event_count) as events_total
     from {{ ref('int_user_activity_cleaned') }}
-    group by 1
+    group by {{ month_start('activity_date') }}
 ),
 
 jobs as (
@@ -26,7 +26,7 @@ jobs as (
         {{ month_start('job_date') }} as month_start,
         sum(job_minutes) as job_minutes_total
     from {{ ref('int_background_jobs_cleaned') }}
-    group by 1
+    group by {{ month_start('job_date') }}
 ),
 
 compared as (
@@ -39,7 +39,11 @@ compared as (
     from fact
     full outer join activity on fact.month_start = activity.month_start
     full outer join jobs on coalesce(fact.month_start, activity.month_start) = jobs.month_start
+),
+
+mismatches as (
+    select * from compared
+    where fact_events <> activity_events or fact_minutes <> job_minutes
 )
 
-select * from compared
-where fact_events <> activity_events or fact_minutes <> job_minutes
+select * from mismatches

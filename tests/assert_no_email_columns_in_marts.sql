@@ -33,15 +33,20 @@
     {%- endfor %}
 {%- endif %}
 
-{%- if offenders %}
+with
+
+found as (
     {%- for model_name, column_name in offenders %}
-select '{{ model_name }}' as model_name, '{{ column_name }}' as column_name
-{{ 'union all' if not loop.last }}
+    select
+        '{{ model_name }}' as model_name,
+        '{{ column_name }}' as column_name
+    union all
     {%- endfor %}
-{%- else %}
-select
-    cast(null as {{ dbt.type_string() }}) as model_name,
-    cast(null as {{ dbt.type_string() }}) as column_name
-from {{ ref('fct_site_months') }}
-where 1 = 0
-{%- endif %}
+    select
+        cast(null as {{ dbt.type_string() }}) as model_name,
+        cast(null as {{ dbt.type_string() }}) as column_name
+    from {{ ref('fct_site_months') }}
+    where 1 = 0
+)
+
+select * from found

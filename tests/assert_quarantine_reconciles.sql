@@ -31,10 +31,13 @@ books as (
         {%- endif %}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
+),
+
+unbalanced as (
+    select * from books
+    where
+        staged_rows <> cleaned_rows + quarantined_rows
+        or staged_total <> accounted_total
 )
 
-select *
-from books
-where
-    staged_rows <> cleaned_rows + quarantined_rows
-    or staged_total <> accounted_total
+select * from unbalanced

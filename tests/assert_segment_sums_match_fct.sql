@@ -29,16 +29,20 @@ segments as (
     group by month_start
     {{ 'union all' if not loop.last }}
     {%- endfor %}
+),
+
+mismatches as (
+    select
+        segments.*,
+        fact.events_total as fact_events_total,
+        fact.job_minutes_total as fact_job_minutes_total,
+        fact.sites as fact_sites
+    from segments
+    left join fact on segments.month_start = fact.month_start
+    where
+        coalesce(fact.events_total, 0) <> segments.events_total
+        or coalesce(fact.job_minutes_total, 0) <> segments.job_minutes_total
+        or coalesce(fact.sites, 0) <> segments.sites
 )
 
-select
-    segments.*,
-    fact.events_total as fact_events_total,
-    fact.job_minutes_total as fact_job_minutes_total,
-    fact.sites as fact_sites
-from segments
-left join fact on segments.month_start = fact.month_start
-where
-    coalesce(fact.events_total, 0) <> segments.events_total
-    or coalesce(fact.job_minutes_total, 0) <> segments.job_minutes_total
-    or coalesce(fact.sites, 0) <> segments.sites
+select * from mismatches

@@ -16,6 +16,10 @@ One replay is shared by the tests of this module (in file order):
   licence back to February);
 * a second project copy builds the final data from scratch (full refresh).
 
+Then: the daily job run twice changes nothing; a second concurrent run is
+turned away at once; builds killed midway complete on the next run; data
+taken back (days and a whole month retracted) is removed.
+
 Loading: each day's CSVs are loaded into the raw schema with DuckDB's
 ``read_csv`` (all text), which is what the project's seed materialization
 does, in-process: a ``dbt seed`` per day would add a dbt start-up per day to
@@ -54,7 +58,7 @@ pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
 RUN_DAILY = REPO_ROOT / "scripts" / "run_daily.py"
 D0 = dt.date(2024, 5, 26)  # the initial full build covers the data through this day
-REPLAY_DAYS = 11  # 2024-05-27 .. 2024-06-06: crosses the month boundary
+REPLAY_DAYS = 10  # 2024-05-27 .. 2024-06-05: crosses the month boundary
 LAST_DAY = D0 + dt.timedelta(days=REPLAY_DAYS)
 NEW_SITE = "A99999999991"
 TABLES = (
@@ -375,7 +379,7 @@ def test_day_by_day_replay_equals_full_refresh(replay: Replay) -> None:
         ).fetchall()
         assert [(m.isoformat(), e) for m, e, _ in new_site_months] == [
             ("2024-05-01", 6),
-            ("2024-06-01", 12),
+            ("2024-06-01", 10),
         ]
         merged = connection.execute(
             "select d.registration_date, d.license_type from dim_users as d "
@@ -499,3 +503,25 @@ def test_killed_builds_complete_on_the_next_run(replay: Replay) -> None:
     tables = all_materialized(reference)
     assert all_materialized(project) == tables, "a killed run left a relation behind"
     assert compare_relations(project.database_path, reference.database_path, tables) == {}
+
+
+def test_retracted_days_and_months_are_removed(replay: Replay) -> None:
+    """Data taken back (the feeds regenerated through an earlier day, across
+    the month boundary): an incremental run drops the days and months that
+    are gone, and equals a full refresh of the remaining data."""
+    project, reference = replay.incremental, replay.full_refresh
+    generate(project, replay.arrivals, dt.date(2024, 5, 30))
+    load_raw(project)
+    must(project.dbt("run", "--selector", "daily"))
+
+    for path in project.seeds_dir.glob("saas_*.csv"):
+        shutil.copy(path, reference.seeds_dir / path.name)
+    load_raw(reference)
+    must(reference.dbt("run", "--full-refresh"))
+
+    tables = all_materialized(reference)
+    assert all_materialized(project) == tables
+    assert compare_relations(project.database_path, reference.database_path, tables) == {}
+    with duckdb.connect(str(project.database_path), read_only=True) as connection:
+        last = connection.execute("select max(month_start) from fct_site_months").fetchone()
+    assert last == (dt.date(2024, 5, 1),)

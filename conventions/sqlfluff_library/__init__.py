@@ -276,14 +276,18 @@ class _Target:
     threads = 1
 
 
-def var(name: str, default: _Any = None) -> _Any:
-    """dbt's var(): the value from dbt_project.yml, else `default`, else an error."""
+_MISSING = object()
+
+
+def var(name: str, default: _Any = _MISSING) -> _Any:
+    """dbt's var(): the value from dbt_project.yml, else `default` (which may be
+    None, as in `var('x', none)`), else an error."""
     project_vars = _project().get("vars") or {}
     scoped = project_vars.get(_PROJECT_NAME) if isinstance(project_vars, dict) else None
     for scope in (scoped or {}, project_vars):
         if name in scope:
             return scope[name]
-    if default is not None:
+    if default is not _MISSING:
         return default
     raise _jinja2.TemplateRuntimeError(f"Required var '{name}' not found in dbt_project.yml")
 

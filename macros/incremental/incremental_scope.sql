@@ -392,3 +392,85 @@
         or {{ new_rows }}.{{ column }} is distinct from stored_rows.{{ column }}
         {%- endfor %}
 {%- endmacro %}
+
+
+{#- Post-hooks that remove partitions whose source rows have all gone (a day
+    retracted from a feed, a month left with no clean rows). delete+insert
+    and insert_overwrite replace the partitions a run produces; a partition
+    with no rows left produces nothing, so its old rows would stay. The hook
+    finds such partitions (usually none: then it renders nothing and runs
+    nothing) and deletes them, in the model's transaction on DuckDB, after
+    the new partitions are in. -#}
+
+{#- Days of a data-quality table none of whose raw date texts is left in
+    staging (the undated day stays while staging has rows without a date). -#}
+{% macro delete_vanished_days(staged, date_column) -%}
+    {%- if execute -%}
+        {%- set text_column = date_column ~ '_text' -%}
+        {%- set vanished_sql -%}
+            select distinct partition_date
+            from {{ this }}
+            where partition_date not in (
+                select stored.partition_date
+                from (
+                    select distinct {{ text_column }} as date_text, partition_date
+                    from {{ this }}
+                ) as stored
+                inner join (
+                    select distinct {{ text_column }} as date_text
+                    from {{ staged }}
+                ) as arrived
+                    on stored.date_text = arrived.date_text
+                union all
+                select {{ incremental_undated_partition() }} as partition_date
+                from {{ staged }}
+                where {{ text_column }} is null
+            )
+        {%- endset -%}
+        {{ delete_partitions('partition_date', run_query(vanished_sql).columns[0].values()) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Months of a month-partitioned model with no row left in its source
+    `relation` (the months of `date_column` there). -#}
+{% macro delete_vanished_months(relation, date_column) -%}
+    {%- if execute -%}
+        {%- set vanished_sql -%}
+            select distinct month_start
+            from {{ this }}
+            where month_start not in (
+                select distinct {{ month_start(date_column) }} as month_start
+                from {{ relation }}
+                where {{ date_column }} is not null
+            )
+        {%- endset -%}
+        {{ delete_partitions('month_start', run_query(vanished_sql).columns[0].values()) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Deletes the rows of `this` whose `column` is one of `values` (dates);
+    nothing at all for no values. -#}
+{% macro delete_partitions(column, values) -%}
+    {%- set days = [] -%}
+    {%- for value in values | sort -%}{%- do days.append(value | string) -%}{%- endfor -%}
+    {%- if days | length > 0 -%}
+        {{ log(this.identifier ~ ': removing ' ~ days | length ~ ' partition(s) with no rows left: '
+               ~ days | join(', '), info=true) }}
+        {{ return(adapter.dispatch('delete_partitions', 'saas_usage')(column, days)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__delete_partitions(column, days) -%}
+    delete from {{ this }} where {{ in_dates(column, days) }}
+{%- endmacro %}
+
+{#- A MERGE that only deletes: BigQuery runs it like a DELETE, and the local
+    BigQuery emulator, which has MERGE but no DELETE, runs it too. -#}
+{% macro bigquery__delete_partitions(column, days) -%}
+    merge into {{ this }} as dbt_target
+    using (select 1 as one) as dbt_source
+        on false
+    when not matched by source and {{ in_dates('dbt_target.' ~ column, days) }} then delete
+{%- endmacro %}

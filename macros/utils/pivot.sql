@@ -9,7 +9,8 @@
     value, 0 elsewhere. -#}
 {% macro pivot_sum(column, values, measure, prefix, suffix='') -%}
     {%- for value in values %}
-    {{ sum_int("case when " ~ column ~ " = '" ~ dbt.escape_single_quotes(value) ~ "' then " ~ measure ~ " else 0 end") }}
+    {%- set matches = column ~ " = '" ~ dbt.escape_single_quotes(value) ~ "'" %}
+    {{ sum_int('case when ' ~ matches ~ ' then ' ~ measure ~ ' else 0 end') }}
         as {{ prefix }}_{{ category_suffix(value) }}{{ suffix }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

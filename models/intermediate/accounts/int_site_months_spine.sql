@@ -6,7 +6,10 @@ with
 
 sites as (
 
-    select site_id, customer_id, go_live_date
+    select
+        site_id,
+        customer_id,
+        go_live_date
     from {{ ref('int_sites_lifecycle') }}
     where go_live_date is not null
 
@@ -36,8 +39,8 @@ spine as (
     inner join months
         on
             months.month_start >= {{ month_start('sites.go_live_date') }}
-            and months.month_start >= date_range.data_start_month
-            and months.month_start <= date_range.data_end_month
+            and date_range.data_start_month <= months.month_start
+            and date_range.data_end_month >= months.month_start
 
 )
 

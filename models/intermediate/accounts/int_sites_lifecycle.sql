@@ -11,17 +11,29 @@ sites as (
 
 site_dates as (
 
-    select site_id, registration_date as event_date, 'registration' as data_kind
+    select
+        site_id,
+        registration_date as event_date,
+        'registration' as data_kind
     from {{ ref('int_user_site_assignments') }}
     union all
-    select site_id, activity_date as event_date, 'activity' as data_kind
+    select
+        site_id,
+        activity_date as event_date,
+        'activity' as data_kind
     from {{ ref('int_user_activity_cleaned') }}
     where event_count > 0
     union all
-    select site_id, storage_date as event_date, 'storage' as data_kind
+    select
+        site_id,
+        storage_date as event_date,
+        'storage' as data_kind
     from {{ ref('int_storage_cleaned') }}
     union all
-    select site_id, job_date as event_date, 'background_job' as data_kind
+    select
+        site_id,
+        job_date as event_date,
+        'background_job' as data_kind
     from {{ ref('int_background_jobs_cleaned') }}
 
 ),

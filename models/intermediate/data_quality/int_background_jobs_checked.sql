@@ -50,7 +50,10 @@ jobs as (
 
 sites as (
 
-    select site_id, customer_id from {{ ref('int_sites_cleaned') }}
+    select
+        site_id,
+        customer_id
+    from {{ ref('int_sites_cleaned') }}
 
 ),
 

@@ -45,7 +45,10 @@ storage as (
 
 sites as (
 
-    select site_id, customer_id from {{ ref('int_sites_cleaned') }}
+    select
+        site_id,
+        customer_id
+    from {{ ref('int_sites_cleaned') }}
 
 ),
 

@@ -66,19 +66,28 @@ activity as (
 
 sites as (
 
-    select site_id, customer_id from {{ ref('int_sites_cleaned') }}
+    select
+        site_id,
+        customer_id
+    from {{ ref('int_sites_cleaned') }}
 
 ),
 
 users as (
 
-    select user_key, registration_date from {{ ref('int_users_deduplicated') }}
+    select
+        user_key,
+        registration_date
+    from {{ ref('int_users_deduplicated') }}
 
 ),
 
 assignments as (
 
-    select user_key, site_id from {{ ref('int_user_site_assignments') }}
+    select
+        user_key,
+        site_id
+    from {{ ref('int_user_site_assignments') }}
 
 ),
 
@@ -112,7 +121,9 @@ row_checked as (
 
 ),
 
-{{ dq_rank_duplicates('row_checked', ['user_key', 'site_id', 'activity_date', 'activity_type'], columns) }},
+{{ dq_rank_duplicates(
+    'row_checked', ['user_key', 'site_id', 'activity_date', 'activity_type'], columns
+) }},
 
 final as (
 

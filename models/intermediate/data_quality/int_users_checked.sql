@@ -39,7 +39,10 @@ users as (
 
 sites as (
 
-    select site_id, customer_id from {{ ref('int_sites_cleaned') }}
+    select
+        site_id,
+        customer_id
+    from {{ ref('int_sites_cleaned') }}
 
 ),
 

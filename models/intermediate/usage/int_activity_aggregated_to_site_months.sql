@@ -47,7 +47,8 @@ aggregated as (
             'case when ' ~ days_between('user_registration_date', 'activity_date')
             ~ ' >= ' ~ var('onboarding_days') ~ ' then event_count else 0 end'
         ) }} as events_after_onboarding,
-        count(distinct
+        count(
+            distinct
             case
                 when
                     event_count > 0

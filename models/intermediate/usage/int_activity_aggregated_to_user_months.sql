@@ -40,7 +40,10 @@ activity as (
 
 users as (
 
-    select user_key, license_type from {{ ref('int_users_deduplicated') }}
+    select
+        user_key,
+        license_type
+    from {{ ref('int_users_deduplicated') }}
 
 ),
 

@@ -34,7 +34,9 @@ aggregated as (
         month_start,
         cast(count(*) as {{ dbt.type_bigint() }}) as job_runs,
         {{ sum_int('job_minutes') }} as job_minutes_total,
-        {{ pivot_sum('background_job_type', var('background_job_types'), 'job_minutes', 'job_minutes') }},
+        {{ pivot_sum(
+            'background_job_type', var('background_job_types'), 'job_minutes', 'job_minutes'
+        ) }},
         {{ pivot_sum('background_job_type', var('background_job_types'), '1', 'job_runs') }},
         {{ source_checksum(['raw_row_id']) }} as source_checksum
     from jobs

@@ -67,9 +67,9 @@ spine as (
     cross join date_range
     inner join months
         on
-            months.month_start >= users.first_month
-            and months.month_start >= date_range.data_start_month
-            and months.month_start <= date_range.data_end_month
+            users.first_month <= months.month_start
+            and date_range.data_start_month <= months.month_start
+            and date_range.data_end_month >= months.month_start
 
 ),
 

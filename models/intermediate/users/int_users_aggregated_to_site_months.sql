@@ -21,14 +21,17 @@ aggregated as (
         spine.site_id,
         spine.month_start,
         cast(count(assignments.user_key) as {{ dbt.type_bigint() }}) as licensed_users,
-        {{ pivot_sum('assignments.license_type', var('license_types'), '1', 'licensed', suffix='s') }},
-        {{ sum_int('case when assignments.registration_date >= spine.month_start then 1 else 0 end') }}
-            as new_users
+        {{ pivot_sum(
+            'assignments.license_type', var('license_types'), '1', 'licensed', suffix='s'
+        ) }},
+        {{ sum_int(
+            'case when assignments.registration_date >= spine.month_start then 1 else 0 end'
+        ) }} as new_users
     from spine
     left join assignments
         on
             spine.site_id = assignments.site_id
-            and assignments.registration_date <= spine.month_end
+            and spine.month_end >= assignments.registration_date
     group by spine.site_id, spine.month_start
 
 )

@@ -81,14 +81,14 @@ joined as (
         storage.storage_bytes_month_end,
         storage.storage_bytes_avg / {{ 1024 ** 3 }} as storage_gib_avg,
 
-        coalesce(jobs.job_runs, 0) as job_runs,
-        coalesce(jobs.job_minutes_total, 0) as job_minutes_total,
         {%- for job_type in var('background_job_types') %}
         coalesce(jobs.job_minutes_{{ category_suffix(job_type) }}, 0)
             as job_minutes_{{ category_suffix(job_type) }},
         coalesce(jobs.job_runs_{{ category_suffix(job_type) }}, 0)
-            as job_runs_{{ category_suffix(job_type) }}{{ ',' if not loop.last }}
+            as job_runs_{{ category_suffix(job_type) }},
         {%- endfor %}
+        coalesce(jobs.job_runs, 0) as job_runs,
+        coalesce(jobs.job_minutes_total, 0) as job_minutes_total
 
     from spine
     inner join customers

@@ -17,7 +17,10 @@ customers as (
 
 customer_months as (
 
-    select distinct customer_id, month_start from user_months
+    select distinct
+        customer_id,
+        month_start
+    from user_months
 
 ),
 

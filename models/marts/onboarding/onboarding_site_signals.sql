@@ -75,7 +75,7 @@ users as (
     inner join {{ ref('int_user_site_assignments') }} as assignments
         on
             sites.site_id = assignments.site_id
-            and assignments.registration_date <= sites.window_end_date
+            and sites.window_end_date >= assignments.registration_date
     group by sites.site_id
 
 ),

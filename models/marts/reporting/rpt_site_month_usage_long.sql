@@ -7,7 +7,7 @@
 {%- set excluded = var('report_excluded_job_types') -%}
 {%- set included = [] -%}
 {%- for job_type in var('background_job_types') if job_type not in excluded -%}
-    {%- do included.append(category_suffix(job_type)) -%}
+{%- do included.append(category_suffix(job_type)) -%}
 {%- endfor -%}
 {%- set minutes_included = '(job_minutes_' ~ included | join(' + job_minutes_') ~ ')' -%}
 {%- set runs_included = '(job_runs_' ~ included | join(' + job_runs_') ~ ')' -%}
@@ -23,7 +23,9 @@ site_months as (
 unpivoted as (
 
     select
-        month_start, customer_id, site_id,
+        month_start,
+        customer_id,
+        site_id,
         'Storage' as usage_type,
         storage_gib_avg as usage_value
     from site_months
@@ -31,7 +33,9 @@ unpivoted as (
     union all
 
     select
-        month_start, customer_id, site_id,
+        month_start,
+        customer_id,
+        site_id,
         'Activity' as usage_type,
         cast(events_after_onboarding as {{ dbt.type_float() }}) as usage_value
     from site_months
@@ -39,7 +43,9 @@ unpivoted as (
     union all
 
     select
-        month_start, customer_id, site_id,
+        month_start,
+        customer_id,
+        site_id,
         'Active User' as usage_type,
         cast(month_end_active_onboarded_users as {{ dbt.type_float() }}) as usage_value
     from site_months
@@ -47,17 +53,25 @@ unpivoted as (
     union all
 
     select
-        month_start, customer_id, site_id,
+        month_start,
+        customer_id,
+        site_id,
         'Background Job' as usage_type,
         {{ safe_divide(minutes_included, runs_included) }} as usage_value
     from site_months
 
+),
+
+final as (
+
+    select
+        month_start,
+        customer_id,
+        site_id,
+        usage_type,
+        usage_value as value
+    from unpivoted
+
 )
 
-select
-    month_start,
-    customer_id,
-    site_id,
-    usage_type,
-    usage_value as value
-from unpivoted
+select * from final

@@ -11,7 +11,13 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id(['customer_id', 'site_id', 'date', 'background_job_type', 'background_job_min']) }} as raw_row_id,
+        {{ raw_row_id([
+            'customer_id',
+            'site_id',
+            'date',
+            'background_job_type',
+            'background_job_min',
+        ]) }} as raw_row_id,
         upper({{ clean_text('site_id') }}) as site_id,
         {{ clean_text('customer_id') }} as customer_id,
 

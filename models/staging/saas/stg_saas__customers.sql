@@ -11,7 +11,13 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id(['customer_id', 'industry', 'region', 'account_tier', 'contact_email']) }} as raw_row_id,
+        {{ raw_row_id([
+            'customer_id',
+            'industry',
+            'region',
+            'account_tier',
+            'contact_email',
+        ]) }} as raw_row_id,
         {{ clean_text('customer_id') }} as customer_id,
 
         -- strings

@@ -11,7 +11,10 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id(['site_id', 'customer_id']) }} as raw_row_id,
+        {{ raw_row_id([
+            'site_id',
+            'customer_id',
+        ]) }} as raw_row_id,
         upper({{ clean_text('site_id') }}) as site_id,
         {{ clean_text('customer_id') }} as customer_id
 

@@ -11,7 +11,12 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id(['customer_id', 'site_id', 'date', 'storage_bytes']) }} as raw_row_id,
+        {{ raw_row_id([
+            'customer_id',
+            'site_id',
+            'date',
+            'storage_bytes',
+        ]) }} as raw_row_id,
         upper({{ clean_text('site_id') }}) as site_id,
         {{ clean_text('customer_id') }} as customer_id,
 

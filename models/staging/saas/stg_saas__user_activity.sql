@@ -11,7 +11,14 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id(['customer_id', 'user_email', 'site_id', 'date', 'activity_type', 'event_count']) }} as raw_row_id,
+        {{ raw_row_id([
+            'customer_id',
+            'user_email',
+            'site_id',
+            'date',
+            'activity_type',
+            'event_count',
+        ]) }} as raw_row_id,
         {{ user_key(clean_text('customer_id'), clean_text('user_email')) }} as user_key,
         {{ clean_text('customer_id') }} as customer_id,
         upper({{ clean_text('site_id') }}) as site_id,
