@@ -72,17 +72,7 @@ ranked as (
 
     select
         *,
-        dense_rank() over (
-            partition by {{ key_columns | join(', ') }}
-            order by
-            {%- for column in all_columns %}
-                {{ column }} is null, {{ column }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as key_rank,
-        row_number() over (
-            partition by {{ all_columns | join(', ') }}
-            order by raw_row_id
-        ) as row_rank
+        {{ dq_duplicate_rank_columns(key_columns, all_columns) }}
     from flagged
     where has_duplicate_key
 
@@ -110,4 +100,60 @@ ranked as (
         when key_rank > 1
             then 'another row has the same {{ key_description }} with different values'
     end as dq_reason_message
+{%- endmacro %}
+
+{#- key_rank and row_rank of dq_rank_duplicates, over rows that all passed
+    the row-level rules: the rank of the row's values among the rows with its
+    key (first in the order of all columns, nulls last, is 1) and its number
+    among identical rows (by raw_row_id). -#}
+{% macro dq_duplicate_rank_columns(key_columns, all_columns) -%}
+    dense_rank() over (
+        partition by {{ key_columns | join(', ') }}
+        order by
+        {%- for column in all_columns %}
+            {{ column }} is null, {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as key_rank,
+    row_number() over (
+        partition by {{ all_columns | join(', ') }}
+        order by raw_row_id
+    ) as row_rank
+{%- endmacro %}
+
+{#- For a feed too large to hold in memory (user activity): duplicates found
+    without materializing the checked rows. dq_rank_duplicates reads its input
+    CTE twice (the duplicate keys, then the rows), so the warehouse keeps the
+    whole checked table aside (DuckDB: tens of GB spilled to disk at 100M+
+    rows). Instead, the model builds its checked rows twice from the same
+    input SQL, each read streaming once:
+
+    * `dq_duplicate_candidates(input_sql, candidate_columns)`: the row hashes
+      of `candidate_columns` (staged columns that determine the duplicate key)
+      seen more than once in the input: a cheap aggregate, and a superset of
+      the duplicated keys;
+    * `dq_duplicate_candidate_filter(candidate_columns)`: true for the input
+      rows with such a hash (few; the filter reaches the table scan), the only
+      rows whose checked copy is ranked (`dq_duplicate_ranks`);
+    * the model joins the ranks back to all its checked rows by raw_row_id
+      (key_rank and row_rank 1 where there is none): the same ranks as
+      dq_rank_duplicates, since a key seen once has rank 1 either way. -#}
+{% macro dq_duplicate_candidates(input_sql, candidate_columns) -%}
+    select {{ saas_usage.row_hash(candidate_columns) }} as candidate_hash
+    from ({{ input_sql }}) as input_rows
+    group by 1
+    having count(*) > 1
+{%- endmacro %}
+
+{% macro dq_duplicate_candidate_filter(candidate_columns, candidates_cte='duplicate_candidates') -%}
+    {{ saas_usage.row_hash(candidate_columns) }} in (select candidate_hash from {{ candidates_cte }})
+{%- endmacro %}
+
+{#- raw_row_id, key_rank and row_rank of the candidate rows in `from_cte`
+    that passed every row-level rule. -#}
+{% macro dq_duplicate_ranks(from_cte, key_columns, all_columns) -%}
+    select
+        raw_row_id,
+        {{ dq_duplicate_rank_columns(key_columns, all_columns) }}
+    from {{ from_cte }}
+    where row_reason_code is null
 {%- endmacro %}

@@ -21,6 +21,10 @@
 -- a line; bench.py times each one.
 
 create schema if not exists hw;
+-- intermediate tables go to schema hw_work (tables, not temp tables: at
+-- 100M+ rows a temp table lives in memory and spills)
+create schema if not exists hw_work;
+set schema = 'hw_work';
 
 create or replace macro clean(x) as nullif(trim(x), '');
 create or replace macro iso_date(x) as
@@ -32,7 +36,7 @@ create or replace macro canonical(x, accepted) as
     list_filter(accepted, lambda v: lower(v) = lower(trim(x)))[1];
 
 -- 1. customers and sites: validate, drop duplicates (first row in column order wins)
-create or replace temp table customers as
+create or replace table customers as
 with typed as (
     select
         clean(customer_id) as customer_id,
@@ -55,7 +59,7 @@ qualify row_number() over (
     order by industry, region, account_tier, contact_email nulls last
 ) = 1;
 
-create or replace temp table sites as
+create or replace table sites as
 select upper(clean(site_id)) as site_id, clean(customer_id) as customer_id
 from raw.saas_sites
 where regexp_full_match(upper(clean(site_id)), 'A[0-9]{11}')
@@ -63,7 +67,7 @@ where regexp_full_match(upper(clean(site_id)), 'A[0-9]{11}')
 qualify row_number() over (partition by upper(clean(site_id)) order by clean(customer_id)) = 1;
 
 -- 2. user-site assignments: validate, drop duplicates, merge per user
-create or replace temp table assignments as
+create or replace table assignments as
 with typed as (
     select
         clean(customer_id) as customer_id,
@@ -84,7 +88,7 @@ qualify row_number() over (
     order by typed.license_type, typed.registration_date, typed.registration_date_text
 ) = 1;
 
-create or replace temp table users as
+create or replace table users as
 select
     customer_id,
     user_email,
@@ -95,8 +99,11 @@ from assignments
 group by customer_id, user_email;
 
 -- 3. the daily feeds: typed, validated, duplicates dropped
-create or replace temp table activity as
-with typed as (
+create or replace table activity_valid as
+select
+    typed.customer_id, typed.site_id, typed.user_email, typed.activity_date, typed.activity_type,
+    typed.event_count, typed.date_text, typed.count_text, users.registration_date
+from (
     select
         clean(customer_id) as customer_id,
         upper(clean(site_id)) as site_id,
@@ -107,40 +114,38 @@ with typed as (
         clean(date) as date_text,
         clean(event_count) as count_text
     from raw.saas_user_activity
-),
+) as typed
+inner join sites on typed.site_id = sites.site_id and typed.customer_id = sites.customer_id
+inner join users on typed.customer_id = users.customer_id and typed.user_email = users.user_email
+where typed.activity_date is not null and typed.event_count >= 0 and typed.activity_type is not null;
 
-valid as (
-    select typed.*, users.registration_date
-    from typed
-    inner join sites on typed.site_id = sites.site_id and typed.customer_id = sites.customer_id
-    inner join users on typed.customer_id = users.customer_id and typed.user_email = users.user_email
-    where typed.activity_date is not null and typed.event_count >= 0 and typed.activity_type is not null
-),
-
-duplicate_keys as (
-    select customer_id, user_email, site_id, activity_date, activity_type
-    from valid
-    group by all
+-- duplicates (same user, site, day and type): the first in column order is
+-- kept; keys seen more than once are found by their hash first (cheap)
+create or replace table activity as
+with repeated as (
+    select hash(customer_id, user_email, site_id, activity_date, activity_type) as key_hash
+    from activity_valid
+    group by key_hash
     having count(*) > 1
 )
 
-select valid.customer_id, valid.site_id, valid.user_email, valid.activity_date,
-    valid.activity_type, valid.event_count, valid.registration_date
-from valid
-anti join duplicate_keys using (customer_id, user_email, site_id, activity_date, activity_type)
+select customer_id, site_id, user_email, activity_date, activity_type, event_count, registration_date
+from activity_valid
+where hash(customer_id, user_email, site_id, activity_date, activity_type)
+    not in (select key_hash from repeated)
 union all
 (
-    select valid.customer_id, valid.site_id, valid.user_email, valid.activity_date,
-        valid.activity_type, valid.event_count, valid.registration_date
-    from valid
-    semi join duplicate_keys using (customer_id, user_email, site_id, activity_date, activity_type)
+    select customer_id, site_id, user_email, activity_date, activity_type, event_count, registration_date
+    from activity_valid
+    where hash(customer_id, user_email, site_id, activity_date, activity_type)
+        in (select key_hash from repeated)
     qualify row_number() over (
         partition by customer_id, user_email, site_id, activity_date, activity_type
         order by event_count, date_text, count_text
     ) = 1
 );
 
-create or replace temp table storage as
+create or replace table storage as
 with typed as (
     select
         clean(customer_id) as customer_id,
@@ -160,7 +165,7 @@ qualify row_number() over (
     order by typed.storage_bytes, typed.date_text, typed.bytes_text
 ) = 1;
 
-create or replace temp table jobs as
+create or replace table jobs as
 select typed.site_id, typed.job_date, typed.job_type, typed.job_minutes
 from (
     select
@@ -178,7 +183,7 @@ where typed.job_date is not null and typed.job_minutes >= 0 and typed.job_type i
 -- 4. the months of the data (first to last month with any event row) and the
 -- site-month spine: from each site's go-live month (first date with any data)
 -- through the last month, clamped to the first
-create or replace temp table months as
+create or replace table months as
 select month_start::date as month_start, last_day(month_start::date) as month_end
 from (
     select date_trunc('month', min(d))::date as first_month, date_trunc('month', max(d))::date as last_month
@@ -190,7 +195,7 @@ from (
 ) as data_range
 cross join lateral generate_series(first_month, last_month, interval 1 month) as series(month_start);
 
-create or replace temp table site_months as
+create or replace table site_months as
 with go_live as (
     select site_id, min(d) as go_live_date
     from (
@@ -310,7 +315,7 @@ left join job_months using (site_id, month_start);
 
 -- 6. segment marts: users counted once per segment (across their sites),
 -- internal accounts left out
-create or replace temp table user_months as
+create or replace table user_months as
 with active as (
     select distinct customer_id, user_email, date_trunc('month', activity_date)::date as month_start
     from activity
@@ -337,7 +342,7 @@ group by grouping sets (
     (customers.industry, months.month_start)
 );
 
-create or replace temp table site_segments as
+create or replace table site_segments as
 select
     account_tier, region, industry, month_start,
     count(distinct customer_id) as customers,

@@ -54,13 +54,37 @@
         or checked.is_unassigned_site <> (assignments.user_key is null)
 {%- endset -%}
 
+{#- The checked rows are built twice from the same input, each streamed once
+    (see dq_duplicate_candidates): all rows, and the few rows whose duplicate
+    key may repeat, which alone are ranked for duplicates. -#}
+{%- set input_sql = dq_incremental_input(
+    ref('stg_saas__user_activity'), columns, 'activity_date', lookups_changed
+) -%}
+{#- staged columns that determine the duplicate key (user_key is the hash of
+    customer_id and user_email) -#}
+{%- set candidate_columns = [
+    'customer_id', 'user_email', 'site_id', 'activity_date', 'activity_type'
+] -%}
+
 with
+
+duplicate_candidates as (
+
+    {{ dq_duplicate_candidates(input_sql, candidate_columns) }}
+
+),
 
 activity as (
 
-    {{ dq_incremental_input(
-        ref('stg_saas__user_activity'), columns, 'activity_date', lookups_changed
-    ) }}
+    {{ input_sql }}
+
+),
+
+candidate_activity as (
+
+    select *
+    from ({{ input_sql }}) as input_rows
+    where {{ dq_duplicate_candidate_filter(candidate_columns) }}
 
 ),
 
@@ -90,8 +114,8 @@ assignments as (
     from {{ ref('int_user_site_assignments') }}
 
 ),
-
-joined as (
+{% for prefix in ['', 'candidate_'] %}
+{{ prefix }}joined as (
 
     select
         activity.*,
@@ -99,7 +123,7 @@ joined as (
         users.registration_date as user_registration_date,
         assignments.user_key is null as is_unassigned_site,
         activity.activity_date < users.registration_date as is_before_registration
-    from activity
+    from {{ prefix }}activity as activity
     left join sites
         on activity.site_id = sites.site_id
     left join users
@@ -111,19 +135,35 @@ joined as (
 
 ),
 
-row_checked as (
+{{ prefix }}row_checked as (
 
     select
         *,
         {{ dq_reason_code(rules) }} as row_reason_code,
         {{ dq_reason_message(rules) }} as row_reason_message
-    from joined
+    from {{ prefix }}joined
+
+),
+{% endfor %}
+duplicate_ranks as (
+
+    {{ dq_duplicate_ranks(
+        'candidate_row_checked', ['user_key', 'site_id', 'activity_date', 'activity_type'], columns
+    ) }}
 
 ),
 
-{{ dq_rank_duplicates(
-    'row_checked', ['user_key', 'site_id', 'activity_date', 'activity_type'], columns
-) }},
+ranked as (
+
+    select
+        row_checked.*,
+        coalesce(duplicate_ranks.key_rank, 1) as key_rank,
+        coalesce(duplicate_ranks.row_rank, 1) as row_rank
+    from row_checked
+    left join duplicate_ranks
+        on row_checked.raw_row_id = duplicate_ranks.raw_row_id
+
+),
 
 final as (
 

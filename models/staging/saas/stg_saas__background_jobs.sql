@@ -1,9 +1,17 @@
 {{ depends_on_seed('saas_background_jobs') }}
+{# the raw (text) columns, in the file's order: raw_row_id hashes them #}
+{% set raw_columns = [
+    'customer_id',
+    'site_id',
+    'date',
+    'background_job_type',
+    'background_job_min',
+] %}
 with
 
 source as (
 
-    select * from {{ source('saas', 'saas_background_jobs') }}
+    {{ raw_rows(source('saas', 'saas_background_jobs'), raw_columns) }}
 
 ),
 
@@ -11,13 +19,7 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id([
-            'customer_id',
-            'site_id',
-            'date',
-            'background_job_type',
-            'background_job_min',
-        ]) }} as raw_row_id,
+        {{ raw_row_id(raw_columns) }} as raw_row_id,
         upper({{ clean_text('site_id') }}) as site_id,
         {{ clean_text('customer_id') }} as customer_id,
 

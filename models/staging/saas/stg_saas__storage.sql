@@ -1,9 +1,11 @@
 {{ depends_on_seed('saas_storage') }}
+{# the raw (text) columns, in the file's order: raw_row_id hashes them #}
+{% set raw_columns = ['customer_id', 'site_id', 'date', 'storage_bytes'] %}
 with
 
 source as (
 
-    select * from {{ source('saas', 'saas_storage') }}
+    {{ raw_rows(source('saas', 'saas_storage'), raw_columns) }}
 
 ),
 
@@ -11,12 +13,7 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id([
-            'customer_id',
-            'site_id',
-            'date',
-            'storage_bytes',
-        ]) }} as raw_row_id,
+        {{ raw_row_id(raw_columns) }} as raw_row_id,
         upper({{ clean_text('site_id') }}) as site_id,
         {{ clean_text('customer_id') }} as customer_id,
 

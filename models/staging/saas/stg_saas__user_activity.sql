@@ -1,9 +1,18 @@
 {{ depends_on_seed('saas_user_activity') }}
+{# the raw (text) columns, in the file's order: raw_row_id hashes them #}
+{% set raw_columns = [
+    'customer_id',
+    'user_email',
+    'site_id',
+    'date',
+    'activity_type',
+    'event_count',
+] %}
 with
 
 source as (
 
-    select * from {{ source('saas', 'saas_user_activity') }}
+    {{ raw_rows(source('saas', 'saas_user_activity'), raw_columns) }}
 
 ),
 
@@ -11,14 +20,7 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id([
-            'customer_id',
-            'user_email',
-            'site_id',
-            'date',
-            'activity_type',
-            'event_count',
-        ]) }} as raw_row_id,
+        {{ raw_row_id(raw_columns) }} as raw_row_id,
         {{ user_key(clean_text('customer_id'), clean_text('user_email')) }} as user_key,
         {{ clean_text('customer_id') }} as customer_id,
         upper({{ clean_text('site_id') }}) as site_id,

@@ -1,9 +1,17 @@
 {{ depends_on_seed('saas_users') }}
+{# the raw (text) columns, in the file's order: raw_row_id hashes them #}
+{% set raw_columns = [
+    'customer_id',
+    'site_id',
+    'user_email',
+    'registration_date',
+    'license_type',
+] %}
 with
 
 source as (
 
-    select * from {{ source('saas', 'saas_users') }}
+    {{ raw_rows(source('saas', 'saas_users'), raw_columns) }}
 
 ),
 
@@ -11,13 +19,7 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id([
-            'customer_id',
-            'site_id',
-            'user_email',
-            'registration_date',
-            'license_type',
-        ]) }} as raw_row_id,
+        {{ raw_row_id(raw_columns) }} as raw_row_id,
         {{ user_key(clean_text('customer_id'), clean_text('user_email')) }} as user_key,
         {{ clean_text('customer_id') }} as customer_id,
         upper({{ clean_text('site_id') }}) as site_id,
