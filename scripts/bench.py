@@ -403,11 +403,15 @@ def machine_info() -> dict[str, Any]:
 
 def run_results_summary(project: Project) -> dict[str, Any]:
     results = project.run_results()
-    models = {
-        r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
-        for r in results["results"]
-        if r["unique_id"].startswith("model.")
-    }
+
+    def slowest(kind: str) -> dict[str, float]:
+        times = {
+            r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
+            for r in results["results"]
+            if r["unique_id"].startswith(kind + ".")
+        }
+        return dict(sorted(times.items(), key=lambda kv: -kv[1])[:8])
+
     return {
         "model_execution_s": round(execution_seconds(results, "model"), 3),
         "test_execution_s": round(execution_seconds(results, "test"), 3),
@@ -415,7 +419,8 @@ def run_results_summary(project: Project) -> dict[str, Any]:
         "seed_execution_s": round(execution_seconds(results, "seed"), 3),
         "dbt_elapsed_s": round(results.get("elapsed_time", 0.0), 3),
         "nodes": status_counts(results),
-        "slowest_models_s": dict(sorted(models.items(), key=lambda kv: -kv[1])[:8]),
+        "slowest_models_s": slowest("model"),
+        "slowest_tests_s": slowest("test"),
     }
 
 
