@@ -405,8 +405,9 @@ def run_results_summary(project: Project) -> dict[str, Any]:
     results = project.run_results()
 
     def slowest(kind: str) -> dict[str, float]:
+        # unique ids are `<kind>.<project>.<name>` (tests: `.<hash>` after it)
         times = {
-            r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
+            r["unique_id"].split(".")[2]: round(r["execution_time"], 2)
             for r in results["results"]
             if r["unique_id"].startswith(kind + ".")
         }
