@@ -410,7 +410,7 @@ def test_daily_job_twice_with_no_new_data_changes_nothing(replay: Replay) -> Non
     assert written == (0,)
     assert rebuilt_months(project) == {
         "int_activity_aggregated_to_site_months": 0,
-        "int_activity_aggregated_to_user_months": 0,
+        "int_activity_aggregated_to_user_site_months": 0,
         "int_storage_aggregated_to_site_months": 0,
         "int_background_jobs_aggregated_to_site_months": 0,
     }

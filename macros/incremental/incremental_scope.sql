@@ -99,8 +99,9 @@
       - every day from the table's latest day minus `incremental_lookback_days`
         on (new data, and late rows or corrections inside the lookback);
       - every older day with new or removed raw rows: rows are counted per raw
-        date text in staging and in `this` (a cheap scan, no parsing), so a
-        late row is found however late it is;
+        date text in the raw table and in `this` (a cheap scan of one column:
+        no parsing, no row hashing), so a late row is found however late it
+        is;
       - the undated partition (rows whose date does not parse).
     * rederive: days whose stored rows were checked against lookups that have
       changed since (`lookups_changed_sql` returns their `partition_date`: a
@@ -111,8 +112,12 @@
 
     `staged` is the staging relation, `date_column` its date column and
     `date_column ~ '_text'` the raw text it was parsed from (both stored in
-    `this`). `lookups_changed_sql` selects `partition_date` from `this`. -#}
-{% macro dq_incremental_scope(staged, date_column, lookups_changed_sql) %}
+    `this`). `raw` is the raw table staging reads and `raw_date_column` the
+    column staging passes on unchanged as `date_column ~ '_text'`: counting
+    rows per date text there gives the same counts as staging without
+    staging's per-row work (raw_row_id hashes every row).
+    `lookups_changed_sql` selects `partition_date` from `this`. -#}
+{% macro dq_incremental_scope(staged, date_column, lookups_changed_sql, raw, raw_date_column) %}
     {%- if not is_incremental_run() -%}
         {{ return(none) }}
     {%- endif -%}
@@ -123,7 +128,7 @@
     {%- do require_column(this, 'partition_date') -%}
 
     {#- 1. every raw date text, with its day (as stored) and its row counts in
-        `this` and in staging; and the days whose lookups changed -#}
+        `this` and in the raw table; and the days whose lookups changed -#}
     {%- set scope_sql -%}
         with
 
@@ -141,10 +146,10 @@
 
         arrived as (
 
-            select {{ text_column }} as date_text, count(*) as row_count
-            from {{ staged }}
-            where {{ text_column }} is not null
-            group by {{ text_column }}
+            select {{ raw_date_column }} as date_text, count(*) as row_count
+            from {{ raw }}
+            where {{ raw_date_column }} is not null
+            group by {{ raw_date_column }}
 
         )
 
@@ -256,9 +261,14 @@
     a full build; on an incremental run, the staged rows of the fresh days plus
     the stored rows of the days to re-check (see dq_incremental_scope).
     `columns` are the staged columns the model reads besides raw_row_id; the
-    model stores all of them. -#}
-{% macro dq_incremental_input(staged, columns, date_column, lookups_changed_sql) -%}
-    {%- set scope = dq_incremental_scope(staged, date_column, lookups_changed_sql) -%}
+    model stores all of them. `raw` and `raw_date_column`: see
+    dq_incremental_scope. -#}
+{% macro dq_incremental_input(
+    staged, columns, date_column, lookups_changed_sql, raw, raw_date_column
+) -%}
+    {%- set scope = dq_incremental_scope(
+        staged, date_column, lookups_changed_sql, raw, raw_date_column
+    ) -%}
     select
         raw_row_id,
         {{ columns | join(',\n        ') }}
@@ -403,8 +413,10 @@
     the new partitions are in. -#}
 
 {#- Days of a data-quality table none of whose raw date texts is left in
-    staging (the undated day stays while staging has rows without a date). -#}
-{% macro delete_vanished_days(staged, date_column) -%}
+    the raw table `raw` (column `raw_date_column`, which staging passes on as
+    `date_column ~ '_text'`; the undated day stays while the raw table has
+    rows without a date). -#}
+{% macro delete_vanished_days(raw, raw_date_column, date_column) -%}
     {%- if execute -%}
         {%- set text_column = date_column ~ '_text' -%}
         {%- set vanished_sql -%}
@@ -417,14 +429,14 @@
                     from {{ this }}
                 ) as stored
                 inner join (
-                    select distinct {{ text_column }} as date_text
-                    from {{ staged }}
+                    select distinct {{ raw_date_column }} as date_text
+                    from {{ raw }}
                 ) as arrived
                     on stored.date_text = arrived.date_text
                 union all
                 select {{ incremental_undated_partition() }} as partition_date
-                from {{ staged }}
-                where {{ text_column }} is null
+                from {{ raw }}
+                where {{ raw_date_column }} is null
             )
         {%- endset -%}
         {{ delete_partitions('partition_date', run_query(vanished_sql).columns[0].values()) }}

@@ -43,7 +43,8 @@ with
 jobs as (
 
     {{ dq_incremental_input(
-        ref('stg_saas__background_jobs'), columns, 'job_date', lookups_changed
+        ref('stg_saas__background_jobs'), columns, 'job_date', lookups_changed,
+        source('saas', 'saas_background_jobs'), 'date'
     ) }}
 
 ),

@@ -38,7 +38,8 @@ with
 storage as (
 
     {{ dq_incremental_input(
-        ref('stg_saas__storage'), columns, 'storage_date', lookups_changed
+        ref('stg_saas__storage'), columns, 'storage_date', lookups_changed,
+        source('saas', 'saas_storage'), 'date'
     ) }}
 
 ),

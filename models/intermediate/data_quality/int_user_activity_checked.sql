@@ -58,7 +58,8 @@
     (see dq_duplicate_candidates): all rows, and the few rows whose duplicate
     key may repeat, which alone are ranked for duplicates. -#}
 {%- set input_sql = dq_incremental_input(
-    ref('stg_saas__user_activity'), columns, 'activity_date', lookups_changed
+    ref('stg_saas__user_activity'), columns, 'activity_date', lookups_changed,
+    source('saas', 'saas_user_activity'), 'date'
 ) -%}
 {#- staged columns that determine the duplicate key (user_key is the hash of
     customer_id and user_email) -#}

@@ -1,7 +1,9 @@
 {#- One row per site and month with any valid activity: events by type,
     active users, the 30-day rule and the soft-anomaly counts. A user is
     identified by user_key (customer + email), so a user on several sites is
-    counted once per site, and never across sites.
+    counted once per site, and never across sites. The first and last dates
+    (of events, and of any row) let the site lifecycle and the data set's
+    date range be read from here instead of from the daily rows.
 
     Incremental by month (config in dbt_project.yml): a run rebuilds the
     months whose source rows changed, found by comparing each row's
@@ -62,6 +64,10 @@ aggregated as (
             as events_unassigned_site,
         {{ sum_int('case when is_before_registration then event_count else 0 end') }}
             as events_before_registration,
+        min(case when event_count > 0 then activity_date end) as first_activity_date,
+        max(case when event_count > 0 then activity_date end) as last_activity_date,
+        min(activity_date) as first_row_date,
+        max(activity_date) as last_row_date,
         {{ source_checksum(checksum_columns) }} as source_checksum
     from activity
     group by site_id, month_start

@@ -1,5 +1,5 @@
 {#- One row per site and month with any valid background-job run: runs and
-    minutes, in total and by job type.
+    minutes, in total and by job type, and the first and last day with a run.
 
     Incremental by month (config in dbt_project.yml): a run rebuilds the
     months whose source rows changed (see changed_months). -#}
@@ -38,6 +38,8 @@ aggregated as (
             'background_job_type', var('background_job_types'), 'job_minutes', 'job_minutes'
         ) }},
         {{ pivot_sum('background_job_type', var('background_job_types'), '1', 'job_runs') }},
+        min(job_date) as first_job_date,
+        max(job_date) as last_job_date,
         {{ source_checksum(['raw_row_id']) }} as source_checksum
     from jobs
     group by site_id, month_start

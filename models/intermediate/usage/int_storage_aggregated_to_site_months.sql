@@ -1,7 +1,8 @@
 {#- One row per site and month with at least one valid storage snapshot:
-    mean and peak over the days with a snapshot, and the value on the latest
-    such day. Months without snapshots have no row here, so the fact table
-    shows null storage for them (null = not measured, 0 = measured empty).
+    mean and peak over the days with a snapshot, the value on the latest such
+    day, and the first and last day with a snapshot. Months without snapshots
+    have no row here, so the fact table shows null storage for them (null =
+    not measured, 0 = measured empty).
 
     Incremental by month (config in dbt_project.yml): a run rebuilds the
     months whose source rows changed (see changed_months). -#}
@@ -53,6 +54,8 @@ aggregated as (
         avg(storage_bytes) as storage_bytes_avg,
         max(storage_bytes) as storage_bytes_max,
         max(case when recency_rank = 1 then storage_bytes end) as storage_bytes_month_end,
+        min(storage_date) as first_storage_date,
+        max(storage_date) as last_storage_date,
         {{ source_checksum(['raw_row_id']) }} as source_checksum
     from ranked
     group by site_id, month_start

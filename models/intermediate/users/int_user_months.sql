@@ -25,7 +25,15 @@ date_range as (
 
 activity as (
 
-    select * from {{ ref('int_activity_aggregated_to_user_months') }}
+    select
+        user_key,
+        month_start,
+        {{ sum_int('events_total') }} as events_total,
+        {{ sum_int('events_creation') }} as events_creation,
+        {{ sum_int('events_beyond_license') }} as events_beyond_license,
+        count(case when events_total > 0 then site_id end) as active_sites
+    from {{ ref('int_activity_aggregated_to_user_site_months') }}
+    group by user_key, month_start
 
 ),
 

@@ -1,6 +1,7 @@
 {#- One row per user (user_key: a hash of customer_id and lower-cased
     email; the email itself never reaches a mart): deduplicated licence and
-    registration date, assignment conflicts, and first and last activity. -#}
+    registration date, assignment conflicts, and first and last activity
+    (from the user-site-month aggregate, not the daily rows). -#}
 with
 
 users as (
@@ -25,12 +26,12 @@ activity as (
 
     select
         user_key,
-        min(activity_date) as first_activity_date,
-        max(activity_date) as last_activity_date,
-        {{ sum_int('event_count') }} as events_total,
+        min(first_activity_date) as first_activity_date,
+        max(last_activity_date) as last_activity_date,
+        {{ sum_int('events_total') }} as events_total,
         count(distinct site_id) as active_sites
-    from {{ ref('int_user_activity_cleaned') }}
-    where event_count > 0
+    from {{ ref('int_activity_aggregated_to_user_site_months') }}
+    where events_total > 0
     group by user_key
 
 ),
