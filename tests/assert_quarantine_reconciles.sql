@@ -1,7 +1,8 @@
 -- Nothing is lost between staging and the marts: for every raw table, the
 -- staged rows equal the cleaned rows plus the quarantined rows, and the
 -- staged event / minute totals equal the cleaned plus quarantined totals.
--- Returns one row per table whose books do not balance.
+-- Returns one row per table whose books do not balance. Each relation is read
+-- once (count and total together): staging is a view, recomputed per read.
 {%- set tables = [
     ('customers', 'stg_saas__customers', none),
     ('sites', 'stg_saas__sites', none),
@@ -10,25 +11,34 @@
     ('storage', 'stg_saas__storage', 'storage_bytes'),
     ('background_jobs', 'stg_saas__background_jobs', 'job_minutes'),
 ] %}
-
 with
-
+{% for name, staging, measure in tables %}
+{%- set total = 'coalesce(sum(' ~ measure ~ '), 0)' if measure else '0' %}
+{%- for relation, part in [
+    (ref(staging), 'staged'),
+    (ref('int_' ~ name ~ '_cleaned'), 'cleaned'),
+    (ref('quarantine_' ~ name), 'quarantined'),
+] %}
+{{ name }}_{{ part }} as (
+    select
+        count(*) as row_count,
+        {{ total }} as total
+    from {{ relation }}
+),
+{% endfor %}
+{%- endfor %}
 books as (
     {%- for name, staging, measure in tables %}
     select
         '{{ name }}' as raw_table,
-        (select count(*) from {{ ref(staging) }}) as staged_rows,
-        (select count(*) from {{ ref('int_' ~ name ~ '_cleaned') }}) as cleaned_rows,
-        (select count(*) from {{ ref('quarantine_' ~ name) }}) as quarantined_rows,
-        {%- if measure %}
-        (select coalesce(sum({{ measure }}), 0) from {{ ref(staging) }}) as staged_total,
-        (select coalesce(sum({{ measure }}), 0) from {{ ref('int_' ~ name ~ '_cleaned') }})
-        + (select coalesce(sum({{ measure }}), 0) from {{ ref('quarantine_' ~ name) }})
-            as accounted_total
-        {%- else %}
-        0 as staged_total,
-        0 as accounted_total
-        {%- endif %}
+        {{ name }}_staged.row_count as staged_rows,
+        {{ name }}_cleaned.row_count as cleaned_rows,
+        {{ name }}_quarantined.row_count as quarantined_rows,
+        {{ name }}_staged.total as staged_total,
+        {{ name }}_cleaned.total + {{ name }}_quarantined.total as accounted_total
+    from {{ name }}_staged
+    cross join {{ name }}_cleaned
+    cross join {{ name }}_quarantined
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),

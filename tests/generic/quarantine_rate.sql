@@ -1,5 +1,6 @@
-{#- Quarantine visibility, applied to every quarantine_* model with the
-    staging model of its raw table as `raw_model`. Both tests return one row
+{#- Quarantine visibility, applied to every quarantine_* model with a model
+    holding one row per raw row of its table (its int_*_checked table) as
+    `raw_model`. Both tests return one row
     per reason code (rows, an example message, the table's total and its
     share of the raw rows); their failure count is the number of quarantined
     rows (`fail_calc`), and the log shows the breakdown by reason, e.g.
