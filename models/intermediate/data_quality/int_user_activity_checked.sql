@@ -54,9 +54,13 @@
         or checked.is_unassigned_site <> (assignments.user_key is null)
 {%- endset -%}
 
-{#- The checked rows are built twice from the same input, each streamed once
-    (see dq_duplicate_candidates): all rows, and the few rows whose duplicate
-    key may repeat, which alone are ranked for duplicates. -#}
+{#- The checked rows are built twice from the same input: all rows, and the
+    few rows whose duplicate key may repeat, which alone are ranked for
+    duplicates (see dq_duplicate_candidates). On a full build each reads the
+    input streaming (100M+ rows: nothing is held aside). On an incremental
+    run the input is a few days, read once into the `activity` CTE and reused:
+    each read of staging pays its duplicate-row check (raw_rows) over the
+    whole raw table. -#}
 {%- set input_sql = dq_incremental_input(
     ref('stg_saas__user_activity'), columns, 'activity_date', lookups_changed,
     source('saas', 'saas_user_activity'), 'date'
@@ -66,14 +70,9 @@
 {%- set candidate_columns = [
     'customer_id', 'user_email', 'site_id', 'activity_date', 'activity_type'
 ] -%}
+{%- set reread_sql = 'select * from activity' if is_incremental_run() else input_sql -%}
 
 with
-
-duplicate_candidates as (
-
-    {{ dq_duplicate_candidates(input_sql, candidate_columns) }}
-
-),
 
 activity as (
 
@@ -81,10 +80,16 @@ activity as (
 
 ),
 
+duplicate_candidates as (
+
+    {{ dq_duplicate_candidates(reread_sql, candidate_columns) }}
+
+),
+
 candidate_activity as (
 
     select *
-    from ({{ input_sql }}) as input_rows
+    from ({{ reread_sql }}) as input_rows
     where {{ dq_duplicate_candidate_filter(candidate_columns) }}
 
 ),
