@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         if step is not None:
             step.pop("stdout", None)
             step.pop("stderr", None)
-            r["rows_per_s"] = round(r["activity_rows"] / r["wall_s"])
+            step["rows_per_s"] = round(step["activity_rows"] / step["wall_s"])
     result: dict[str, Any] = {
         "benchmark": "generate",
         "scale": args.scale,

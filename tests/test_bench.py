@@ -1,4 +1,5 @@
-"""The benchmark driver (scripts/bench.py) runs end to end at small scale.
+"""The benchmark drivers (scripts/bench.py, scripts/bench_generate.py) run end
+to end at small scale.
 
 One run of ``bench.py --scales small`` in a temporary folder: every step and
 every baseline ran as its own process and reported a positive wall time and
@@ -77,3 +78,24 @@ def test_handwritten_baseline_computes_the_same_marts(report: dict) -> None:
     assert comparison["all_match"], comparison["marts"]
     for mart in comparison["marts"].values():
         assert mart["handwritten_rows"] == mart["dbt_rows"] > 0
+
+
+def test_generator_benchmark_runs_against_its_faker_baseline(tmp_path: Path) -> None:
+    """bench_generate.py at small scale: both the generator and the row-by-row
+    Faker baseline write the same number of activity rows, and each result
+    carries its throughput. No timing is asserted."""
+    out = tmp_path / "generate.json"
+    command = [
+        sys.executable,
+        str(REPO_ROOT / "scripts" / "bench_generate.py"),
+        "--scale", "small",
+        "--out", str(out),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    generator, baseline = report["generator"], report["baseline"]
+    assert generator["activity_rows"] == baseline["activity_rows"] > 0
+    for step in (generator, baseline):
+        assert step["rows_per_s"] > 0
+        assert "stdout" not in step and "stderr" not in step
