@@ -22,11 +22,6 @@
     {{ dbt.datediff(start_date, end_date, 'day') }}
 {%- endmacro %}
 
-{#- Whole calendar months from `start_date` to `end_date`. -#}
-{% macro months_between(start_date, end_date) -%}
-    {{ dbt.datediff(start_date, end_date, 'month') }}
-{%- endmacro %}
-
 {#- An ISO `YYYY-MM-DD` text parsed to a DATE, or null when it is not one.
     The shape check keeps both warehouses in agreement on what parses. -#}
 {% macro parse_iso_date(text_expression) -%}
