@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 # The BigQuery API emulator pins its own duckdb, so it gets its own venv.
 BQ_VENV := .venv-bq-emulator
 PIP_FLAGS := --disable-pip-version-check --quiet --prefer-binary
-# `make bench`: scales to run and extra options of scripts/bench.py
+# `make bench`: scales to run and extra options of python -m bench
 BENCH_SCALES ?= small,demo
 BENCH_ARGS ?=
 export DBT_PROFILES_DIR ?= $(CURDIR)
@@ -53,7 +53,7 @@ build: install  ## dbt seed && dbt build on DuckDB (saas.duckdb or $$DBT_DUCKDB_
 	$(BIN)/dbt build --exclude resource_type:seed
 
 report: install  ## write target/usage_report.html from the built marts
-	$(BIN)/python scripts/report.py
+	$(BIN)/python python -m report
 
 setup: install data build  ## everything: install, demo data, seed and build on DuckDB
 
@@ -68,7 +68,7 @@ test: install bq-emulator browser  ## every test (what CI runs): lint + pytest
 	@status=0; scripts/lint.sh || status=1; $(BIN)/pytest || status=1; exit $$status
 
 bench: install  ## time every step against its baseline (BENCH_SCALES=small,demo,large; BENCH_ARGS=--with-tests)
-	$(BIN)/python scripts/bench.py --scales $(BENCH_SCALES) $(BENCH_ARGS)
+	$(BIN)/python -m bench --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
 clean:  ## remove build artefacts (keeps the venv)
 	rm -rf target logs dbt_packages saas.duckdb .pytest_cache

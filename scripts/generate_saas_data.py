@@ -75,7 +75,7 @@ go live). The manifest always describes the full run. ``--end`` is part of the
 scenario (go-lives spread over the window), so changing it changes the data; use
 ``--through`` to replay days.
 
-Behaviour model (parameters in ``scripts/saasgen/config.py``, ``Params``)
+Behaviour model (parameters in ``generator/config.py``, ``Params``)
 ----------------------------------------------------------------------------
 Customers. Tier SMB 50% / Commercial 35% / Enterprise 15% and region North
 America 50% / EMEA 30% / APAC 20% in exact proportions (stratified, shuffled);
@@ -167,8 +167,7 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
-SCRIPTS_DIR = Path(__file__).resolve().parent
-REPO_ROOT = SCRIPTS_DIR.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "seeds"
 SCALE_NAMES = ("small", "demo", "large")
 EXIT_USAGE = 2
@@ -261,7 +260,7 @@ def check_out_dir(path: Path) -> str | None:
 
 def parse_options(argv: list[str] | None, parser: OneLineParser) -> dict[str, object]:
     """Parse and validate ``argv``; errors end the process with status 2."""
-    from saasgen.config import SCALES  # light: no numpy
+    from generator.config import SCALES  # light: no numpy
 
     args = parser.parse_args(argv)
     scale = SCALES[args.scale]
@@ -294,13 +293,13 @@ def parse_options(argv: list[str] | None, parser: OneLineParser) -> dict[str, ob
 
 
 def main(argv: list[str] | None = None) -> int:
-    if str(SCRIPTS_DIR) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS_DIR))
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
     parser = build_parser()
     values = parse_options(argv, parser)
 
-    from saasgen.config import params_for_scale
-    from saasgen.runner import Options, run  # heavy imports only once options are valid
+    from generator.config import params_for_scale
+    from generator.runner import Options, run  # heavy imports only once options are valid
 
     params = params_for_scale(str(values["scale"]))
     opts = Options(**values, params=params)  # type: ignore[arg-type]

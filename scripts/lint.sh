@@ -2,7 +2,7 @@
 # Every static check of the project, in one place (the test command runs it):
 #
 #   ruff          ruff check + ruff format --check          (all Python)
-#   mypy          mypy on scripts/ and conventions/          ([tool.mypy])
+#   mypy          mypy on the Python packages                ([tool.mypy])
 #   sqlfluff      sqlfluff lint models macros tests, DuckDB  (.sqlfluff)
 #   sqlfluff-bq   the same files rendered and linted as BigQuery (.sqlfluff-bigquery)
 #   dbt-score     dbt parse (conventions/parse.py), then the conventions

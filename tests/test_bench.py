@@ -1,4 +1,4 @@
-"""The benchmark drivers (scripts/bench.py, scripts/bench_generate.py) run end
+"""The benchmark drivers (bench/run.py, bench/generate.py) run end
 to end at small scale.
 
 One run of ``bench.py --scales small`` in a temporary folder: every step and
@@ -30,7 +30,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = folder / "bench.json"
     command = [
         sys.executable,
-        str(REPO_ROOT / "scripts" / "bench.py"),
+        "-m",
+        "bench",
         "--scales", "small",
         "--out", str(out),
         "--workdir", str(folder / "work"),
@@ -87,7 +88,8 @@ def test_generator_benchmark_runs_against_its_faker_baseline(tmp_path: Path) -> 
     out = tmp_path / "generate.json"
     command = [
         sys.executable,
-        str(REPO_ROOT / "scripts" / "bench_generate.py"),
+        "-m",
+        "bench.generate",
         "--scale", "small",
         "--out", str(out),
     ]  # fmt: skip

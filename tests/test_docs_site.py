@@ -301,7 +301,7 @@ def test_semantic_layer_and_exposure_pages(page: Any, served_url: str, screensho
         "semantic_model/semantic_model.saas_usage.site_months": ["fct_site_months", "Entities"],
         "saved_query/saved_query.saas_usage.usage_by_account_tier": ["licence_utilisation"],
         "exposure/exposure.saas_usage.executive_usage_report": [
-            "scripts/report.py",
+            "python -m report",
             "Analytics Engineering",
         ],
         "macro/macro.saas_usage.segment_months": ["segment marts", "segment_column"],

@@ -9,13 +9,12 @@ from __future__ import annotations
 import filecmp
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import GENERATOR, REPO_ROOT, SEED_TABLES, RunGenerator
+from conftest import GENERATOR, SEED_TABLES, RunGenerator
 
 HEADERS = {
     "saas_customer_info": "customer_id,industry,region,account_tier,contact_email",
@@ -238,9 +237,8 @@ def test_activity_only_on_assigned_sites_after_registration(
 
 
 def test_no_rows_before_site_go_live(t: dict[str, pd.DataFrame]) -> None:
-    sys.path.insert(0, str(REPO_ROOT / "scripts"))
-    from saasgen.config import SCALES, params_for_scale
-    from saasgen.entities import build_world
+    from generator.config import SCALES, params_for_scale
+    from generator.entities import build_world
 
     scale = SCALES["small"]
     world = build_world(42, scale.customers, scale.start, scale.end, params_for_scale("small"))

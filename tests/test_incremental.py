@@ -23,7 +23,7 @@ taken back (days and a whole month retracted) is removed.
 Loading: each day's CSVs are loaded into the raw schema with DuckDB's
 ``read_csv`` (all text), which is what the project's seed materialization
 does, in-process: a ``dbt seed`` per day would add a dbt start-up per day to
-the test. ``scripts/replay_days.py`` replays with ``dbt seed``.
+the test. ``python -m orchestration.replay_days`` replays with ``dbt seed``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scripts.dbt_jobs import (
+from orchestration.dbt_runner import (
     REPO_ROOT,
     DbtRun,
     Project,
@@ -56,7 +56,7 @@ from scripts.dbt_jobs import (
 
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
-RUN_DAILY = REPO_ROOT / "scripts" / "run_daily.py"
+RUN_DAILY = "orchestration.daily_job"
 D0 = dt.date(2024, 5, 26)  # the initial full build covers the data through this day
 REPLAY_DAYS = 10  # 2024-05-27 .. 2024-06-05: crosses the month boundary
 LAST_DAY = D0 + dt.timedelta(days=REPLAY_DAYS)
@@ -284,7 +284,7 @@ def generate(project: Project, arrivals: Arrivals, day: dt.date) -> None:
 
 def run_daily(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(RUN_DAILY), "--project-dir", str(project.root), "--quiet", *args],
+        [sys.executable, "-m", RUN_DAILY, "--project-dir", str(project.root), "--quiet", *args],
         env=project.full_env(),
         capture_output=True,
         text=True,
@@ -436,7 +436,8 @@ def test_second_concurrent_run_fails_fast_and_first_is_unharmed(replay: Replay) 
     before = snapshot(project)
     command = [
         sys.executable,
-        str(RUN_DAILY),
+        "-m",
+        RUN_DAILY,
         "--project-dir",
         str(project.root),
         "--quiet",

@@ -1,4 +1,4 @@
-"""The visual usage report (scripts/report.py), end to end on `small` data.
+"""The visual usage report (report/usage_report.py), end to end on `small` data.
 
 Builds the real project once (generate, `dbt seed`, `dbt build`), runs the
 report command, opens the HTML in headless Chromium (Debian's
@@ -31,7 +31,6 @@ from tests.dbt_project import REPO_ROOT, DbtProject
 
 pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
 
-REPORT = REPO_ROOT / "scripts" / "report.py"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))  # Debian's package
 CHROMIUM_ARGS = [
     "--headless",
@@ -52,7 +51,7 @@ CHARTS = (
     "chart-background",
     "chart-onboarding",
 )
-RAISED_COLOUR = "#e45756"  # scripts/report.py: a raised onboarding signal
+RAISED_COLOUR = "#e45756"  # report/usage_report.py: a raised onboarding signal
 SIGNAL_COLUMNS = (
     "is_high_activity_no_storage",
     "is_stalled",
@@ -85,13 +84,8 @@ class Rendered:
 
 @pytest.fixture(scope="session")
 def report_module() -> ModuleType:
-    """scripts/report.py imported as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("usage_report", REPORT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
+    """The report module."""
+    return importlib.import_module("report.usage_report")
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +95,7 @@ def project(small_built: DbtProject) -> DbtProject:
 
 def run_report(project: DbtProject, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(REPORT), "--project-dir", str(project.root), *args],
+        [sys.executable, "-m", "report", "--project-dir", str(project.root), *args],
         env={**os.environ, **project.env},
         capture_output=True,
         text=True,
@@ -199,7 +193,7 @@ def grey_pixels(png: bytes) -> np.ndarray:
 
 def test_help_documents_the_options() -> None:
     result = subprocess.run(
-        [sys.executable, str(REPORT), "--help"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "report", "--help"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     for option in ("--out", "--target", "--engine", "--profiles-dir", "--project-dir"):
@@ -232,7 +226,7 @@ def test_a_dbt_exposure_declares_the_marts_the_report_reads(report_module: Modul
         for exposure in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
             "exposures", []
         )
-        if "scripts/report.py" in exposure.get("description", "")
+        if "python -m report" in exposure.get("description", "")
     ]
     assert len(declared) == 1, [exposure["name"] for exposure in declared]
     refs = {re.fullmatch(r"ref\('(\w+)'\)", ref)[1] for ref in declared[0]["depends_on"]}

@@ -10,8 +10,8 @@
     it is dbt's own query, unchanged.
 
     The synthetic data set ends in 2024, so against today's date every feed
-    would always be stale: the replay (scripts/replay_days.py), the daily job
-    run on replayed data (scripts/run_daily.py --as-of) and the tests set it
+    would always be stale: the replay (python -m orchestration.replay_days), the daily job
+    run on replayed data (python -m orchestration.daily_job --as-of) and the tests set it
     to the morning after the last day loaded. -#}
 {% macro default__collect_freshness(source, loaded_at_field, filter) %}
   {% call statement('collect_freshness', fetch_result=True, auto_begin=False) -%}

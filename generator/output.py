@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from saasgen.config import (
+from generator.config import (
     ACCOUNT_TIERS,
     ACTIVITY_TYPES,
     INDUSTRIES,
@@ -35,7 +35,7 @@ from saasgen.config import (
     REGIONS,
     TABLE_COLUMNS,
 )
-from saasgen.entities import World
+from generator.entities import World
 
 STRING = pa.dictionary(pa.int32(), pa.string())
 INTEGER_COLUMNS = {"storage_bytes", "event_count", "background_job_min"}

@@ -32,7 +32,7 @@ and, in the same run, the baselines (each its own process too):
 * ``read_csv``: DuckDB's own ``read_csv`` of the same CSV files into a fresh
   DuckDB file (``create table ... as select * from read_csv(..., all_varchar)``):
   the load limit;
-* ``handwritten``: ``scripts/bench_sql/handwritten_marts.sql`` run directly
+* ``handwritten``: ``bench/sql/handwritten_marts.sql`` run directly
   with the duckdb module over the same raw tables (the ``read_csv`` file; at
   ``large``, views over the Parquet files): the transform limit. Its
   fct_site_months and segment marts are compared with dbt's, row for row.
@@ -56,10 +56,10 @@ load. The load average before and after each scale is recorded, each step's
 CPU time too; ``--repeat N`` runs every scale N times (the summary is the
 median, peak memory the maximum). Prints a table and writes JSON::
 
-    python scripts/bench.py                                # small and demo
-    python scripts/bench.py --scales demo --repeat 3
-    python scripts/bench.py --scales large --out bench/results/bench-large.json
-    python scripts/bench.py --scales small,demo --with-tests
+    python -m bench                                # small and demo
+    python -m bench --scales demo --repeat 3
+    python -m bench --scales large --out bench/results/bench-large.json
+    python -m bench --scales small,demo --with-tests
 """
 
 from __future__ import annotations
@@ -82,14 +82,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCRIPTS_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(SCRIPTS_DIR))
+from orchestration.dbt_runner import (
+    REPO_ROOT,
+    Project,
+    dbt_executable,
+    execution_seconds,
+    status_counts,
+)
 
-from dbt_jobs import REPO_ROOT, Project, dbt_executable, execution_seconds, status_counts  # noqa: E402
+BENCH_DIR = Path(__file__).resolve().parent
 
-GENERATOR = SCRIPTS_DIR / "generate_saas_data.py"
-BENCH_GENERATE = SCRIPTS_DIR / "bench_generate.py"
-HANDWRITTEN_SQL = SCRIPTS_DIR / "bench_sql" / "handwritten_marts.sql"
+GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
+HANDWRITTEN_SQL = BENCH_DIR / "sql" / "handwritten_marts.sql"
 DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "bench.json"
 SCALES = ("small", "demo", "large")
 RAW_TABLES = (
@@ -443,7 +447,7 @@ class ScaleRun:
     """One run of the pipeline and its baselines at one scale, in ``workdir``."""
 
     def __init__(self, args: argparse.Namespace, scale: str, workdir: Path) -> None:
-        from saasgen.config import SCALES as SCALE_PROFILES
+        from generator.config import SCALES as SCALE_PROFILES
 
         self.args = args
         self.scale = scale
@@ -641,12 +645,12 @@ class ScaleRun:
         self.log(f"baseline: one-row-at-a-time Faker, {self.rows:,} activity rows ...")
         out = self.workdir / "faker_baseline"
         command = [
-            sys.executable, str(BENCH_GENERATE), "--baseline-worker", "--rows", str(self.rows),
+            sys.executable, "-m", "bench.generate", "--baseline-worker", "--rows", str(self.rows),
             "--customers", str(self.profile.customers), "--seed", str(self.args.seed),
             "--start", self.profile.start.isoformat(), "--end", self.profile.end.isoformat(),
             "--data", str(out),
         ]  # fmt: skip
-        run = must(measure(command), "Faker baseline")
+        run = must(measure(command, cwd=REPO_ROOT), "Faker baseline")
         rows = count_csv_rows(out / "saas_user_activity.csv")
         self.baselines["faker"] = run.row() | {"activity_rows": rows}
         shutil.rmtree(out, ignore_errors=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from faker import Faker
 
-from saasgen.config import (
+from generator.config import (
     CREATE,
     CREATOR,
     DOMAIN_SUFFIXES,

@@ -3,9 +3,9 @@
 
 Usage::
 
-    python scripts/report.py                          # DuckDB (saas.duckdb or $DBT_DUCKDB_PATH)
-    python scripts/report.py --out /tmp/report.html
-    python scripts/report.py --target bigquery        # any target of the dbt profile
+    python -m report                          # DuckDB (saas.duckdb or $DBT_DUCKDB_PATH)
+    python -m report --out /tmp/report.html
+    python -m report --target bigquery        # any target of the dbt profile
 
 The report reads the built marts (``seg_account_tier_months``,
 ``seg_region_months``, ``customer_license_months``,
@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE_DIR = Path(__file__).resolve().parent / "report_templates"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "usage_report.html.j2"
 DEFAULT_OUT = Path("target") / "usage_report.html"
 DBT_TARGET_PATH = Path("target") / "usage_report_dbt"
@@ -1624,9 +1624,9 @@ def render_html(kpis: list[Kpi], sections: list[Section], target: Target, months
         javascript_bundle=Markup(bundle),
         versions=versions,
         footer=(
-            "Built by scripts/report.py from the marts "
+            "Built by the report package (python -m report) from the marts "
             + ", ".join(MARTS_READ)
-            + ". Re-run `python scripts/report.py` after `dbt build` to refresh it."
+            + ". Re-run `python -m report` after `dbt build` to refresh it."
         ),
     )
     return page

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saasgen.config import (
+from generator.config import (
     DEFAULT_PARAMS,
     LICENSE_TYPES,
     MANIFEST_NAME,
@@ -19,8 +19,8 @@ from saasgen.config import (
     VIEWER,
     Params,
 )
-from saasgen.entities import NEVER, World, build_world
-from saasgen.output import (
+from generator.entities import NEVER, World, build_world
+from generator.output import (
     Sink,
     Vocab,
     activity_table,
@@ -33,7 +33,7 @@ from saasgen.output import (
     storage_table,
     users_table,
 )
-from saasgen.simulate import Block, block_ranges, simulate_block
+from generator.simulate import Block, block_ranges, simulate_block
 
 # Above this many customers the run streams block by block (bounded memory) instead
 # of sorting each table as a whole.

@@ -7,13 +7,13 @@ day reproduces a feed that grows by one day at a time. The replay works in a
 copy of the project (its own seeds and DuckDB file; the working tree is not
 touched)::
 
-    python scripts/replay_days.py --start 2024-05-27 --end 2024-06-05
-    python scripts/replay_days.py --start 2024-05-27 --days 10 --verify --workdir /tmp/replay
+    python -m orchestration.replay_days --start 2024-05-27 --end 2024-06-05
+    python -m orchestration.replay_days --start 2024-05-27 --days 10 --verify --workdir /tmp/replay
 
 1. generate the data through ``--start``, ``dbt seed``, and a full
    ``dbt build`` (the day the project was deployed);
 2. for every following day D through ``--end``: generate through D,
-   ``dbt seed`` (the loader), and the daily job (``run_daily.py --as-of D+1``:
+   ``dbt seed`` (the loader), and the daily job (``daily_job --as-of D+1``:
    freshness judged on the morning after D, then the incremental build);
 3. with ``--verify``: build the final data again from scratch into a second
    DuckDB file and compare every mart row for row with the incremental result.
@@ -31,8 +31,14 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import run_daily
-from dbt_jobs import REPO_ROOT, Project, compare_relations, execution_seconds, mart_relations
+from orchestration import daily_job as run_daily
+from orchestration.dbt_runner import (
+    REPO_ROOT,
+    Project,
+    compare_relations,
+    execution_seconds,
+    mart_relations,
+)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

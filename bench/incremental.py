@@ -21,9 +21,9 @@ the tests. The target (SPEC section 8): the daily run's model execution under
 a fifth of the full build's. Prints a table and writes JSON (default
 ``bench/results/incremental.json``)::
 
-    python scripts/bench_incremental.py                  # demo data
-    python scripts/bench_incremental.py --days 3         # three daily runs, one per day
-    python scripts/bench_incremental.py --customers 325 --out /tmp/x.json   # 5x demo
+    python -m bench.incremental                  # demo data
+    python -m bench.incremental --days 3         # three daily runs, one per day
+    python -m bench.incremental --customers 325 --out /tmp/x.json   # 5x demo
 
 Wall times include waiting for the CPU: on a shared machine they grow with
 the load (the load average is recorded); CPU times do not.
@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dbt_jobs import REPO_ROOT, DbtRun, Project, execution_seconds, status_counts
+from orchestration.dbt_runner import REPO_ROOT, DbtRun, Project, execution_seconds, status_counts
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "incremental.json"
 LAST_DAY = {

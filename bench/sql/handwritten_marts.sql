@@ -1,4 +1,4 @@
--- The transform baseline of scripts/bench.py: the project's main computation
+-- The transform baseline of bench/run.py: the project's main computation
 -- written by hand in plain DuckDB SQL, run directly with the duckdb module (no
 -- dbt). It reads the six raw all-text tables in schema `raw` (seeded tables,
 -- or views over the Parquet files at large scale) and writes schema `hw`:

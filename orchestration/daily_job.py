@@ -4,9 +4,9 @@
 What a scheduler (cron, Airflow, dbt Cloud, ...) runs once a day after the raw
 tables have been loaded (``dbt seed`` in this project)::
 
-    python scripts/run_daily.py                      # production: freshness as of now
-    python scripts/run_daily.py --as-of 2024-07-01   # replayed data: freshness as of that day
-    python scripts/run_daily.py --retry              # after a failure: rerun what failed
+    python -m orchestration.daily_job                      # production: freshness as of now
+    python -m orchestration.daily_job --as-of 2024-07-01   # replayed data: freshness as of that day
+    python -m orchestration.daily_job --retry              # after a failure: rerun what failed
 
 Steps:
 
@@ -43,7 +43,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dbt_jobs import (
+from orchestration.dbt_runner import (
     EXIT_DBT_ERROR,
     EXIT_LOCKED,
     EXIT_OK,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from saasgen.config import ACCESS, CREATE, PUBLISH
-from saasgen.entities import NEVER, World
+from generator.config import ACCESS, CREATE, PUBLISH
+from generator.entities import NEVER, World
 
 GIB = float(1 << 30)
 

@@ -15,8 +15,8 @@ time is measured around the child. Prints a table and writes JSON (default
 ``bench/results/generate.json``). Target (SPEC section 8): the generator at least
 20x faster than the baseline; the original took 21 s and 850 MB for 1.1M rows.
 
-    python scripts/bench_generate.py                 # demo scale
-    python scripts/bench_generate.py --repeat 3      # best of 3 for the generator
+    python -m bench.generate                 # demo scale
+    python -m bench.generate --repeat 3      # best of 3 for the generator
 """
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-SCRIPTS_DIR = Path(__file__).resolve().parent
-REPO_ROOT = SCRIPTS_DIR.parent
-GENERATOR = SCRIPTS_DIR / "generate_saas_data.py"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
 DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "generate.json"
 TARGET_SPEEDUP = 20.0
 
@@ -253,8 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def scale_window(scale: str) -> tuple[int, dt.date, dt.date]:
-    sys.path.insert(0, str(SCRIPTS_DIR))
-    from saasgen.config import SCALES
+    from generator.config import SCALES
 
     s = SCALES[scale]
     return s.customers, s.start, s.end

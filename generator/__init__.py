@@ -1,0 +1,1 @@
+"""The synthetic SaaS usage-data generator (entry point: scripts/generate_saas_data.py)."""
