@@ -15,10 +15,12 @@ PIP_FLAGS := --disable-pip-version-check --quiet --prefer-binary
 # `make bench`: scales to run and extra options of python -m bench
 BENCH_SCALES ?= small,demo
 BENCH_ARGS ?=
+# `make dagster`: where the orchestrator's UI listens
+DAGSTER_PORT ?= 3000
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup install profile data build report bq-emulator browser test lint pytest bench clean
+.PHONY: help setup install profile data build report dagster bq-emulator browser test lint pytest bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -56,6 +58,10 @@ report: install  ## write target/usage_report.html from the built marts
 	$(BIN)/python python -m report
 
 setup: install data build  ## everything: install, demo data, seed and build on DuckDB
+
+# The instance is this folder (dagster.yaml); the run history stays in .dagster/.
+dagster: install  ## the orchestrator's UI and scheduler (Dagster), http://127.0.0.1:3000 (DAGSTER_PORT=...)
+	DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_PORT)
 
 lint: install  ## ruff, mypy, sqlfluff (DuckDB + BigQuery), dbt-score conventions
 	scripts/lint.sh

@@ -42,7 +42,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestration.dbt_runner import REPO_ROOT, DbtRun, Project, execution_seconds, status_counts
+from orchestration.dbt_runner import REPO_ROOT, DbtRun, execution_seconds, status_counts
+from orchestration.dbt_runner import DbtProject as Project
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "incremental.json"
 LAST_DAY = {

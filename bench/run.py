@@ -82,13 +82,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestration.dbt_runner import (
-    REPO_ROOT,
-    Project,
-    dbt_executable,
-    execution_seconds,
-    status_counts,
-)
+from orchestration.dbt_runner import DBT, REPO_ROOT, execution_seconds, status_counts
+from orchestration.dbt_runner import DbtProject as Project
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -482,9 +477,7 @@ class ScaleRun:
         self.raw_link.symlink_to(data, target_is_directory=True)
 
     def dbt(self, *args: str) -> Measured:
-        return measure(
-            [dbt_executable(), *args], cwd=self.project.root, env=self.project.full_env()
-        )
+        return measure([DBT, *args], cwd=self.project.root, env=self.project.full_env())
 
     def generator(self, out: Path, *extra: str) -> list[str]:
         return [

@@ -1,42 +1,56 @@
-"""Shared plumbing for the scheduled-job scripts.
+"""The one module that runs dbt: for the daily job, the replay, the orchestrator,
+the benchmarks and the tests.
 
-``run_daily.py`` (the daily job), ``replay_days.py`` (data arriving day by day)
-and ``bench_incremental.py`` (daily run versus full build) all run the real
-``dbt`` executable as a child process, read its ``target/`` artifacts and guard
-the DuckDB file against a second writer. This module holds that plumbing; it
-has no command line of its own.
+``DbtProject`` is a dbt project folder plus the environment its commands run
+with (profiles folder, DuckDB file, target). Commands run in one of two ways:
+
+* ``DbtProject.dbt(...)`` starts the ``dbt`` executable of the running
+  virtualenv as a child process. That is the default because the isolation
+  matters: dbt reads the profile's ``env_var()`` values (DuckDB file, target,
+  credentials) from the process environment, so each project gets its own
+  environment without touching this process's (tests run several projects
+  side by side, some in threads); a crash or a hang in dbt or the database
+  driver cannot take the caller down; and the child's own CPU time can be
+  measured (``os.wait4``), which the benchmarks report.
+* ``DbtProject.parse_in_process()`` runs ``dbt parse`` in this process through
+  dbt's programmatic ``dbtRunner``. The orchestrator's code location needs the
+  manifest when it loads; parsing in process saves a second interpreter and a
+  second import of dbt (seconds on a busy machine) and touches no warehouse.
+  ``dbtRunner`` is not safe to run concurrently in one process, so it serves
+  only there, once per load.
+
+The Dagster assets run dbt through dagster-dbt's ``DbtCliResource`` (a child
+process too), which turns dbt's structured log into asset events.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
+BIN_DIR = Path(sys.executable).parent
+# The virtualenv's dbt when there is one, else the first on PATH.
+DBT = str(BIN_DIR / "dbt") if (BIN_DIR / "dbt").exists() else shutil.which("dbt") or "dbt"
 
-# Exit codes of the scripts (dbt's own: 0 success, 1 a node failed, 2 error).
-EXIT_OK = 0
-EXIT_BUILD_FAILED = 1  # a model or test failed: fix it, then `dbt retry`
-EXIT_DBT_ERROR = 2  # dbt could not run (bad project, profile, compilation...)
-EXIT_STALE_SOURCES = 3  # the build ran, but a source is past its error_after
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the database; try again later
-
-# Files and folders a copy of the project leaves behind (as tests/dbt_project.py).
+# What a copy of the project leaves behind: data, build output, caches, venvs.
 _COPY_IGNORED = shutil.ignore_patterns(
     ".venv*",
     ".git",
+    ".dagster",
+    ".tmp_dagster_home_*",
     "target",
     "logs",
     "dbt_packages",
@@ -49,32 +63,42 @@ _COPY_IGNORED = shutil.ignore_patterns(
     "__pycache__",
     ".pytest_cache",
     ".ruff_cache",
+    ".mypy_cache",
     "profiles.yml",
     "bench",
     "data",
 )
 
 
-def dbt_executable() -> str:
-    """The ``dbt`` of the running virtualenv, else the first on PATH."""
-    sibling = Path(sys.executable).parent / "dbt"
-    if sibling.exists():
-        return str(sibling)
-    found = shutil.which("dbt")
-    if found is None:
-        raise FileNotFoundError("no dbt executable: activate the project's virtualenv")
-    return found
+class DbtError(RuntimeError):
+    """A dbt command exited non-zero (``DbtProject.dbt(..., check=True)``); carries its output."""
 
 
 @dataclass
-class Project:
+class DbtRun:
+    """One finished dbt command: its exit code, wall and CPU time, and output
+    (stdout and stderr interleaved, as a terminal shows them)."""
+
+    args: list[str]
+    returncode: int
+    wall_s: float
+    cpu_s: float
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@dataclass
+class DbtProject:
     """A dbt project folder and the environment its dbt commands run with."""
 
     root: Path
-    env: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def at(cls, root: Path, **env: str) -> Project:
+    def at(cls, root: Path, **env: str) -> DbtProject:
         """The project in ``root``; profiles from ``root`` unless DBT_PROFILES_DIR is set."""
         root = root.resolve()
         merged = {
@@ -85,12 +109,11 @@ class Project:
         return cls(root=root, env=merged)
 
     @classmethod
-    def copy_of(cls, source: Path, destination: Path, **env: str) -> Project:
-        """A copy of the project in ``destination`` with its own DuckDB file."""
+    def copy_of(cls, source: Path, destination: Path, **env: str) -> DbtProject:
+        """A copy of the project in ``source`` (code and config, no data, no
+        build output) in ``destination``, with its own profile and DuckDB file."""
         shutil.copytree(source, destination, ignore=_COPY_IGNORED)
-        profiles = destination / "profiles.yml"
-        if not profiles.exists():
-            shutil.copy(source / "profiles.example.yml", profiles)
+        shutil.copy(source / "profiles.example.yml", destination / "profiles.yml")
         base = {
             "DBT_PROFILES_DIR": str(destination),
             "DBT_DUCKDB_PATH": str(destination / "saas.duckdb"),
@@ -98,6 +121,11 @@ class Project:
         }
         base.update(env)
         return cls.at(destination, **base)
+
+    @classmethod
+    def copy_of_repo(cls, destination: Path, **env: str) -> DbtProject:
+        """A copy of this repository's project (see ``copy_of``)."""
+        return cls.copy_of(REPO_ROOT, destination, **env)
 
     @property
     def seeds_dir(self) -> Path:
@@ -107,12 +135,16 @@ class Project:
     def target_dir(self) -> Path:
         return self.root / self.full_env().get("DBT_TARGET_PATH", "target")
 
+    @property
+    def manifest_path(self) -> Path:
+        return self.target_dir / "manifest.json"
+
     def full_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         return {**os.environ, **self.env, **(extra or {})}
 
     @property
     def is_duckdb(self) -> bool:
-        """True unless the run targets another warehouse (DBT_TARGET=bigquery...)."""
+        """True unless the commands target another warehouse (DBT_TARGET=bigquery...)."""
         return self.full_env().get("DBT_TARGET", "dev") == "dev"
 
     @property
@@ -124,13 +156,50 @@ class Project:
     def dbt(
         self,
         *args: str,
+        check: bool = False,
         extra_env: Mapping[str, str] | None = None,
         echo: IO[str] | None = None,
     ) -> DbtRun:
-        """Run ``dbt ARGS`` in the project; its exit code, wall and CPU time, output."""
-        return run_command(
-            [dbt_executable(), *args], cwd=self.root, env=self.full_env(extra_env), echo=echo
+        """Run ``dbt ARGS`` in the project as a child process.
+
+        With ``check``, a non-zero exit raises DbtError carrying the output's tail.
+        """
+        run = run_command([DBT, *args], cwd=self.root, env=self.full_env(extra_env), echo=echo)
+        if check and not run.ok:
+            raise DbtError(f"dbt {' '.join(args)} exited {run.returncode}\n{run.output[-8000:]}")
+        return run
+
+    def parse_in_process(self) -> Path:
+        """``dbt parse`` through dbtRunner in this process; the manifest's path.
+
+        The project's environment is the process's here (the caller is the
+        code location, configured by its own environment); the project and
+        profiles folders are passed explicitly.
+        """
+        from dbt.cli.main import dbtRunner  # imported here: only the code location needs it
+
+        # Parsed into a folder of this process's own, then swapped in whole:
+        # another process (a run, a code server) may be reading the manifest.
+        scratch = self.target_dir / f".parse-{os.getpid()}"
+        result = dbtRunner().invoke(
+            [
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(self.root),
+                "--profiles-dir",
+                self.full_env()["DBT_PROFILES_DIR"],
+                "--target-path",
+                str(scratch),
+            ]
         )
+        if not result.success:
+            raise DbtError(f"dbt parse failed in {self.root}: {result.exception}")
+        for name in ("partial_parse.msgpack", "manifest.json"):
+            if (scratch / name).exists():
+                os.replace(scratch / name, self.target_dir / name)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return self.manifest_path
 
     def generate(self, *args: str) -> None:
         """Run the data generator into the project's seeds folder."""
@@ -140,20 +209,15 @@ class Project:
     def run_results(self) -> dict[str, Any]:
         return json.loads((self.target_dir / "run_results.json").read_text())
 
+    def query(self, sql: str) -> pd.DataFrame:
+        """Read from the project's DuckDB file (read-only)."""
+        import duckdb
 
-@dataclass
-class DbtRun:
-    """One finished child process."""
+        with duckdb.connect(str(self.database_path), read_only=True) as connection:
+            return connection.sql(sql).df()
 
-    args: list[str]
-    returncode: int
-    wall_s: float
-    cpu_s: float
-    output: str
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
+    def table(self, name: str, schema: str = "main") -> pd.DataFrame:
+        return self.query(f"select * from {schema}.{name}")
 
 
 def run_command(
@@ -196,7 +260,7 @@ def run_command(
 
 
 # --------------------------------------------------------------------------
-# Run results
+# Run results (target/run_results.json)
 # --------------------------------------------------------------------------
 def execution_seconds(run_results: Mapping[str, Any], resource_type: str = "model") -> float:
     """Summed ``execution_time`` of the nodes of one resource type."""
@@ -223,149 +287,3 @@ def rows_affected(run_results: Mapping[str, Any]) -> dict[str, int | None]:
         for result in run_results["results"]
         if result["unique_id"].startswith("model.")
     }
-
-
-# --------------------------------------------------------------------------
-# One writer at a time
-# --------------------------------------------------------------------------
-class DatabaseBusyError(RuntimeError):
-    """Another process holds the database (or this job's lock)."""
-
-
-@contextlib.contextmanager
-def job_lock(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``lock_path`` for the duration of a job.
-
-    A second job asking for the same lock fails at once (no waiting) with
-    DatabaseBusyError naming the holder. The lock is an flock: the kernel
-    releases it when the holder exits, however it exits (a killed job leaves
-    no stale lock behind).
-    """
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = lock_path.open("a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise DatabaseBusyError(
-                f"{lock_path} is held by {holder}: another run is using this database. "
-                "Wait for it to finish (or stop it), then run again."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {dt.datetime.now().isoformat(timespec='seconds')}")
-        handle.flush()
-        yield
-    finally:
-        handle.close()
-
-
-def check_duckdb_free(path: Path) -> None:
-    """Raise DatabaseBusyError when another process has the DuckDB file open.
-
-    DuckDB allows one writing process per file. dbt-duckdb reports a second
-    one deep in a traceback; this check says it up front, in one line, with
-    the holder's PID from DuckDB's own message.
-    """
-    if not path.exists():
-        return
-    import duckdb  # imported here: the scripts also serve BigQuery targets
-
-    try:
-        connection = duckdb.connect(str(path))
-    except duckdb.IOException as error:
-        message = str(error)
-        if "lock" not in message.lower():
-            raise
-        holder = message.split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0]
-        raise DatabaseBusyError(
-            f"the DuckDB database {path} is locked by another process ({holder.strip()}): "
-            "DuckDB allows one writer at a time. Wait for it to finish (or stop it), "
-            "then run again."
-        ) from None
-    connection.close()
-
-
-def duckdb_has_relations(path: Path, names: Sequence[str]) -> bool:
-    """True when the DuckDB file exists and has every one of the relations."""
-    if not path.exists():
-        return False
-    import duckdb
-
-    with duckdb.connect(str(path), read_only=True) as connection:
-        found = connection.execute(
-            "select count(distinct table_name) from information_schema.tables "
-            "where table_name in (" + ", ".join("?" for _ in names) + ")",
-            list(names),
-        ).fetchone()
-    return found is not None and found[0] == len(set(names))
-
-
-# --------------------------------------------------------------------------
-# Comparing two builds
-# --------------------------------------------------------------------------
-def mart_relations(manifest_path: Path) -> list[str]:
-    """Names of the project's materialized marts (tables and incremental models)."""
-    manifest = json.loads(manifest_path.read_text())
-    return sorted(
-        node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and "marts" in node["fqn"]
-        and node["config"]["materialized"] in ("table", "incremental")
-    )
-
-
-def read_relation(database: Path, name: str, schema: str = "main") -> tuple[Any, list[str]]:
-    """A relation of a DuckDB file as a pandas DataFrame in a canonical row order
-    (sorted on its non-float columns), and the names of its float columns."""
-    import duckdb
-
-    with duckdb.connect(str(database), read_only=True) as connection:
-        relation = connection.sql(f'select * from {schema}."{name}"')
-        floats = [
-            column
-            for column, kind in zip(relation.columns, relation.types, strict=True)
-            if str(kind).upper() in ("DOUBLE", "FLOAT", "REAL")
-        ]
-        frame = relation.df()
-    keys = [c for c in frame.columns if c not in floats] or list(frame.columns)
-    return frame.sort_values(keys, kind="mergesort").reset_index(drop=True), floats
-
-
-def compare_relations(left: Path, right: Path, names: Sequence[str]) -> dict[str, str]:
-    """Row-for-row comparison of relations in two DuckDB files.
-
-    Rows are put in the order of their non-float columns; non-float columns
-    must be exactly equal, floats equal to 1e-9 relative (a sum of floats may
-    round differently in the last bit when its rows are added in another
-    order). Returns {relation: what differs} for the relations that differ.
-    """
-    import numpy as np
-    import pandas as pd
-
-    differences: dict[str, str] = {}
-    for name in names:
-        (a, floats), (b, _) = read_relation(left, name), read_relation(right, name)
-        if list(a.columns) != list(b.columns):
-            differences[name] = f"columns {list(a.columns)} != {list(b.columns)}"
-            continue
-        if len(a) != len(b):
-            differences[name] = f"{len(a)} rows != {len(b)} rows"
-            continue
-        exact = [c for c in a.columns if c not in floats]
-        try:
-            pd.testing.assert_frame_equal(a[exact], b[exact], check_dtype=False, check_exact=True)
-            for column in floats:
-                np.testing.assert_allclose(
-                    a[column].to_numpy(dtype=float),
-                    b[column].to_numpy(dtype=float),
-                    rtol=1e-9,
-                    equal_nan=True,
-                    err_msg=column,
-                )
-        except AssertionError as error:
-            differences[name] = " ".join(str(error).split())[:400]
-    return differences

@@ -12,14 +12,15 @@ touched)::
 
 1. generate the data through ``--start``, ``dbt seed``, and a full
    ``dbt build`` (the day the project was deployed);
-2. for every following day D through ``--end``: generate through D,
-   ``dbt seed`` (the loader), and the daily job (``daily_job --as-of D+1``:
-   freshness judged on the morning after D, then the incremental build);
+2. for every following day D through ``--end``: generate through D, and the
+   daily job with the raw load (``daily_job --load-raw --as-of D+1``: the
+   pre-flight check of the raw files and ``dbt seed``, freshness judged on
+   the morning after D, then the incremental build);
 3. with ``--verify``: build the final data again from scratch into a second
    DuckDB file and compare every mart row for row with the incremental result.
 
 Exit code: 0 when every day ran (and, with --verify, the marts are equal);
-1 otherwise.
+65 when a raw file is broken (one line per problem); 1 otherwise.
 """
 
 from __future__ import annotations
@@ -31,14 +32,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from orchestration import daily_job as run_daily
-from orchestration.dbt_runner import (
-    REPO_ROOT,
-    Project,
-    compare_relations,
-    execution_seconds,
-    mart_relations,
-)
+from orchestration import daily_job
+from orchestration.database import compare_relations, mart_relations
+from orchestration.dbt_runner import REPO_ROOT, DbtProject, execution_seconds
+from orchestration.preflight import EXIT_BAD_FILE
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -83,51 +80,45 @@ def replay(args: argparse.Namespace, workdir: Path) -> int:
     if (workdir / "project").exists():
         log(f"{workdir / 'project'} exists: remove it or choose another --workdir")
         return 1
-    project = Project.copy_of(REPO_ROOT, workdir / "project")
+    project = DbtProject.copy_of(REPO_ROOT, workdir / "project")
     generator = ["--scale", args.scale, "--seed", str(args.seed)]
     threads = ["--threads", str(args.threads)] if args.threads else []
 
     log(f"project copy in {project.root}; initial full build through {args.start}")
     project.generate(*generator, "--through", args.start.isoformat())
-    for step in (["seed"], ["build", "--exclude", "resource_type:seed", *threads]):
-        run = project.dbt(*step)
-        if not run.ok:
-            print(run.output[-5000:])
-            log(f"dbt {step[0]} failed (exit {run.returncode})")
-            return 1
+    loaded = daily_job.load_raw(project, echo=None if args.quiet else sys.stdout)
+    if loaded != 0:
+        return loaded if loaded == EXIT_BAD_FILE else 1
+    build = project.dbt(*daily_job.FULL_BUILD_ARGS, *threads)
+    if not build.ok:
+        print(build.output[-5000:])
+        log(f"dbt build failed (exit {build.returncode})")
+        return 1
 
     day = args.start
     while day < args.end:
         day += dt.timedelta(days=1)
         project.generate(*generator, "--through", day.isoformat())
-        load = project.dbt("seed")
-        if not load.ok:
-            print(load.output[-5000:])
-            log(f"{day}: dbt seed failed (exit {load.returncode})")
-            return 1
         as_of = day + dt.timedelta(days=1)
-        daily_args = ["--project-dir", str(project.root), "--as-of", as_of.isoformat(), *threads]
+        daily_args = ["--project-dir", str(project.root), "--load-raw", "--as-of", str(as_of)]
         if args.quiet:
             daily_args.append("--quiet")
-        code = run_daily.main(daily_args)
+        code = daily_job.main([*daily_args, *threads])
         results = project.run_results()
-        log(
-            f"{day}: loaded in {load.wall_s:.1f} s; daily job exit {code}, "
-            f"model execution {execution_seconds(results):.1f} s"
-        )
+        log(f"{day}: daily job exit {code}, model execution {execution_seconds(results):.1f} s")
         if code != 0:
-            return 1
+            return code if code == EXIT_BAD_FILE else 1
 
     if args.verify:
         return verify(project, threads)
     return 0
 
 
-def verify(project: Project, threads: list[str]) -> int:
+def verify(project: DbtProject, threads: list[str]) -> int:
     """Full build of the final data into a second database; compare the marts."""
     fresh_db = project.root / "full_refresh.duckdb"
     env = {"DBT_DUCKDB_PATH": str(fresh_db)}
-    for step in (["seed"], ["build", "--exclude", "resource_type:seed", *threads]):
+    for step in (["seed"], [*daily_job.FULL_BUILD_ARGS, *threads]):
         run = project.dbt(*step, extra_env=env)
         if not run.ok:
             print(run.output[-5000:])

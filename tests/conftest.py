@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.dbt_project import DbtProject
+from orchestration.dbt_runner import DbtProject
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
@@ -89,6 +89,6 @@ def small_tables(small_data_dir: Path) -> dict[str, pd.DataFrame]:
 def small_built(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("small_built") / "project")
     project.generate("--scale", "small", "--seed", "7")
-    project.dbt("seed")
-    project.dbt("build", "--exclude", "resource_type:seed")
+    project.dbt("seed", check=True)
+    project.dbt("build", "--exclude", "resource_type:seed", check=True)
     return project

@@ -51,7 +51,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
 from scripts import bigquery_emulator
-from tests.dbt_project import DBT, REPO_ROOT, DbtError, DbtProject
+from orchestration.dbt_runner import DBT, REPO_ROOT, DbtError, DbtProject
 
 pytestmark = [pytest.mark.bigquery, pytest.mark.dbt, pytest.mark.slow]
 

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from conventions.parse import add_placeholder_seeds, missing_seeds
-from tests.dbt_project import DbtProject
+from orchestration.dbt_runner import DbtProject
 
 pytestmark = pytest.mark.slow
 
@@ -165,7 +165,7 @@ def bad_project(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     rule_config["exceptions"] = {**rule_config.get("exceptions", {}), **PK_EXCEPTIONS}
     (project.root / "pyproject.toml").write_text(_dbt_score_toml(config))
 
-    project.dbt("--quiet", "parse")
+    project.dbt("--quiet", "parse", check=True)
     return project
 
 

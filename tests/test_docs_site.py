@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.dbt_project import DBT, DbtProject
+from orchestration.dbt_runner import DBT, DbtProject
 
 pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
 
@@ -107,7 +107,7 @@ def _chromium_path() -> str | None:
 @pytest.fixture(scope="module")
 def docs_project(small_built: DbtProject) -> DbtProject:
     project = small_built
-    project.dbt("docs", "generate", "--static")
+    project.dbt("docs", "generate", "--static", check=True)
     return project
 
 

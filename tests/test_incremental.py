@@ -46,13 +46,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.dbt_runner import (
-    REPO_ROOT,
-    DbtRun,
-    Project,
-    compare_relations,
-    mart_relations,
-)
+from orchestration.database import compare_relations, mart_relations
+from orchestration.dbt_runner import REPO_ROOT, DbtRun
+from orchestration.dbt_runner import DbtProject as Project
 
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 

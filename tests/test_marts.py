@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.dbt_project import DbtProject
+from orchestration.dbt_runner import DbtProject
 from tests.reference import ACTIVITY_TYPES, JOB_TYPES, Reference, suffix
 
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]

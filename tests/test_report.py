@@ -27,7 +27,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from tests.dbt_project import REPO_ROOT, DbtProject
+from orchestration.dbt_runner import REPO_ROOT, DbtProject
 
 pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
 

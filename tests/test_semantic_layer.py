@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.dbt_project import BIN_DIR, DbtProject
+from orchestration.dbt_runner import BIN_DIR, DbtProject
 
 pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
 

@@ -1,0 +1,413 @@
+"""The dbt project as Dagster assets (no `from __future__ import annotations`
+here: Dagster reads the context and config annotations at definition time).
+
+* ``raw_tables``: the raw tables, one asset per seed (``dbt seed`` loads the
+  generated files into the raw schema), after the pre-flight check of the
+  files. The dbt sources of staging are the same tables: the lineage runs
+  seed (``raw/<table>``) -> staging, and the freshness checks sit on the seeds.
+* ``dbt_models``: every dbt model, with the lineage of the manifest. dbt data
+  tests are asset checks; tests of severity ``error`` are blocking. Both run
+  ``dbt build``, so dbt itself skips what sits downstream of a failed test.
+* ``source_freshness``: ``dbt source freshness`` as one blocking check per
+  raw table that has a freshness rule. A stale table fails its check with
+  severity WARN (the build goes on, as the daily job does) or, with
+  ``require_fresh``, ERROR (nothing downstream runs).
+
+Asset groups are the layers (raw, staging, intermediate, marts); the
+descriptions are the dbt docs; tags are the dbt tags plus ``pii`` for a model
+with a column whose meta says ``contains_pii``; owners come from dbt meta
+(``meta.dagster.owners``, or ``meta.owner``).
+
+Every dbt command of a run writes its artifacts (``run_results.json``,
+``sources.json``, ``dbt.log``) to ``target/runs/<run id>/<step>``; the path is
+on every materialization and check result. A retried step resumes: it leaves
+out what the previous attempt built or tested successfully.
+"""
+
+import datetime as dt
+import importlib.metadata
+import json
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    Backoff,
+    Config,
+    Failure,
+    Jitter,
+    MetadataValue,
+    Output,
+    RetryPolicy,
+    multi_asset_check,
+)
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+from dagster_dbt import DbtProject as DagsterDbtProject
+from packaging.version import Version
+
+from orchestration import daily_job
+from orchestration.database import DatabaseBusyError, database_pool, exclusive_database
+from orchestration.dbt_runner import DbtProject
+
+RAW_GROUP = "raw"
+# dbt statuses of a node that needs no rerun when a step is retried
+DONE_STATUSES = ("success", "pass", "warn")
+
+
+class SaasDbtTranslator(DagsterDbtTranslator):
+    """How dbt nodes become assets: keys, groups by layer, owners and tags from dbt."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "seed":
+            return AssetKey([RAW_GROUP, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DagsterDbtProject | None
+    ) -> AssetSpec:
+        """A source that a seed loads is that seed's table: a dependency on it is
+        a dependency on the seed's asset. (dagster-dbt refuses to give a seed
+        and a source the same key, so the source's dependencies are moved.)"""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        seeds = {
+            node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "seed"
+        }
+        seed_key_by_source_key = {
+            self.get_asset_key(source): AssetKey([RAW_GROUP, source["name"]])
+            for source in manifest["sources"].values()
+            if source["name"] in seeds
+        }
+        deps: dict[AssetKey, AssetDep] = {}
+        for dep in spec.deps:
+            key = seed_key_by_source_key.get(dep.asset_key, dep.asset_key)
+            deps.setdefault(key, dep if key == dep.asset_key else AssetDep(key))
+        return (
+            spec
+            if list(deps) == [d.asset_key for d in spec.deps]
+            else spec.replace_attributes(deps=list(deps.values()))
+        )
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] in ("seed", "source"):
+            return RAW_GROUP
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        owners = super().get_owners(dbt_resource_props)
+        owner = dbt_resource_props.get("meta", {}).get("owner")
+        if owners or not owner:
+            return owners
+        # Dagster owners are e-mail addresses or teams
+        return [owner if "@" in owner or owner.startswith("team:") else f"team:{owner}"]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        tags = dict(super().get_tags(dbt_resource_props))
+        columns = dbt_resource_props.get("columns", {}).values()
+        if any(column.get("meta", {}).get("contains_pii") for column in columns):
+            tags["pii"] = ""
+        return tags
+
+
+TRANSLATOR = SaasDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+class ProjectDbtCli(DbtCliResource):
+    """dagster-dbt's dbt resource without two start-up costs that this project
+    has no use for, each seconds per dbt command on a busy machine:
+
+    * ``dbt --version`` in a child process, to learn the version of the dbt
+      executable: here it is the dbt-core package of this virtualenv;
+    * an in-process dbt adapter with the project's macros loaded, which
+      dagster-dbt uses only to fetch column metadata on request.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
+
+
+class DbtBuildConfig(Config):
+    """How ``dbt build`` runs the models (the jobs set it; the launchpad can too)."""
+
+    full_refresh: bool = False
+    backfill_start: str | None = None  # YYYY-MM-DD: rebuild the incremental
+    backfill_end: str | None = None  # models' partitions in this date range
+
+
+class FreshnessConfig(Config):
+    """How the source freshness check judges the raw tables."""
+
+    as_of: str | None = None  # YYYY-MM-DD: judge as of that day (replayed data); default now
+    require_fresh: bool = False  # a stale table stops everything downstream
+
+
+def retry_policy() -> RetryPolicy:
+    """Transient failures (a busy database, a dropped connection) retry with
+    exponential backoff; SAAS_RETRY_MAX and SAAS_RETRY_DELAY_SECONDS tune it."""
+    import os
+
+    return RetryPolicy(
+        max_retries=int(os.environ.get("SAAS_RETRY_MAX", "2")),
+        delay=float(os.environ.get("SAAS_RETRY_DELAY_SECONDS", "60")),
+        backoff=Backoff.EXPONENTIAL,
+        jitter=Jitter.PLUS_MINUS,
+    )
+
+
+def artifacts_dir(project: DbtProject, run_id: str, step: str, attempt: int) -> Path:
+    """Where one dbt command of a run writes its artifacts."""
+    return project.target_dir / "runs" / run_id / (f"{step}-retry{attempt}" if attempt else step)
+
+
+def reuse_partial_parse(project: DbtProject, target: Path) -> None:
+    """Start a new target folder with the project's parse cache, so that dbt
+    re-parses only what changed (as dagster-dbt does for its commands)."""
+    cache = project.target_dir / "partial_parse.msgpack"
+    if cache.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(cache, target / cache.name)
+
+
+def node_name(unique_id: str) -> str:
+    """The name dbt selects a node by (``model.pkg.name``, ``test.pkg.name.hash``,
+    ``unit_test.pkg.model.name``)."""
+    parts = unique_id.split(".")
+    return parts[-1] if parts[0] == "unit_test" else parts[2]
+
+
+def nodes_done(artifacts: Path) -> list[str]:
+    """Names of the nodes a previous attempt built or tested successfully."""
+    path = artifacts / "run_results.json"
+    if not path.exists():  # it never got as far as running dbt
+        return []
+    results = json.loads(path.read_text())["results"]
+    return sorted(node_name(r["unique_id"]) for r in results if r["status"] in DONE_STATUSES)
+
+
+def failure_of(artifacts: Path, command: str) -> Failure:
+    """The step failure for a dbt command that exited non-zero.
+
+    A failed data test is a fact about the data: retrying cannot help, so it
+    is not retried. Anything else (a model error, a connection) may be
+    transient, so the retry policy applies.
+    """
+    path = artifacts / "run_results.json"
+    results = json.loads(path.read_text())["results"] if path.exists() else []
+    by_status: dict[str, list[str]] = {}
+    for result in results:
+        by_status.setdefault(result["status"], []).append(result["unique_id"])
+    failed_tests = [u for u in by_status.get("fail", []) if u.startswith("test.")]
+    summary = ", ".join(
+        f"{len(ids)} {status}"
+        for status, ids in sorted(by_status.items())
+        if status not in DONE_STATUSES
+    )
+    broken = by_status.get("fail", []) + by_status.get("error", [])
+    names = ", ".join(node_name(unique_id) for unique_id in broken[:5])
+    return Failure(
+        description=f"dbt {command} failed ({summary or 'no node ran'}): {names or 'see dbt.log'}",
+        metadata={
+            "dbt artifacts": MetadataValue.path(str(artifacts)),
+            "skipped": len(by_status.get("skipped", [])),
+        },
+        allow_retries=not failed_tests,
+    )
+
+
+def stream_dbt(
+    context: AssetExecutionContext, dbt: DbtCliResource, project: DbtProject, args: Sequence[str]
+) -> Iterator[Any]:
+    """Run ``dbt ARGS`` for the selected assets under the database lock; its events."""
+    step, attempt = context.op_def.name, context.retry_number
+    target = artifacts_dir(project, context.run_id, step, attempt)
+    done = nodes_done(artifacts_dir(project, context.run_id, step, attempt - 1)) if attempt else []
+    resume = ["--exclude", " ".join(done)] if done else []
+    if done:
+        context.log.info(f"attempt {attempt + 1}: leaving out {len(done)} nodes already done")
+    try:
+        with exclusive_database(project):
+            invocation = dbt.cli(
+                [*args, *resume], context=context, target_path=target, raise_on_error=False
+            )
+            for event in invocation.stream():
+                if isinstance(event, Output):
+                    artifacts = {"dbt artifacts": MetadataValue.path(str(target))}
+                    event = event.with_metadata({**event.metadata, **artifacts})
+                yield event
+            ok = invocation.is_successful()
+    except DatabaseBusyError as busy:
+        raise Failure(description=str(busy)) from None
+    if not ok:
+        raise failure_of(target, args[0])
+
+
+# The @dbt_assets below get no dagster-dbt project on purpose: given one,
+# dagster-dbt runs a selection of more than 200 nodes (the daily job's) in a
+# temporary copy of the whole project folder (data, build output and the
+# virtualenv it links to included: gigabytes), with a relative DuckDB path
+# pointing into the copy. Without it, the selection goes on the command line.
+def build_raw_tables(manifest: Path, project: DbtProject) -> AssetsDefinition:
+    @dbt_assets(
+        manifest=manifest,
+        select="resource_type:seed",
+        name="raw_tables",
+        dagster_dbt_translator=TRANSLATOR,
+        retry_policy=retry_policy(),
+        pool=database_pool(project),
+    )
+    def raw_tables(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        problems = daily_job.raw_file_problems(project)
+        if problems:
+            raise Failure(description="\n".join(problems), allow_retries=False)
+        yield from stream_dbt(context, dbt, project, ["build"])
+
+    return raw_tables
+
+
+def build_dbt_models(manifest: Path, project: DbtProject) -> AssetsDefinition:
+    @dbt_assets(
+        manifest=manifest,
+        exclude="resource_type:seed",
+        name="dbt_models",
+        dagster_dbt_translator=TRANSLATOR,
+        retry_policy=retry_policy(),
+        pool=database_pool(project),
+    )
+    def dbt_models(
+        context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    ) -> Iterator[Any]:
+        everything = set(context.selected_asset_keys) == set(context.assets_def.keys)
+        if not everything and not daily_job.is_deployed(project):
+            raise Failure(
+                description="the database has no project relations yet: "
+                "run the `deploy` job (a full build) first",
+                allow_retries=False,
+            )
+        yield from stream_dbt(context, dbt, project, build_args(config))
+
+    return dbt_models
+
+
+def build_args(config: DbtBuildConfig) -> list[str]:
+    """The ``dbt build`` arguments of a run's config; a bad backfill range fails the run."""
+    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    if config.backfill_start is None and config.backfill_end is None:
+        return args
+    try:
+        start = dt.date.fromisoformat(config.backfill_start or "")
+        end = dt.date.fromisoformat(config.backfill_end or "")
+        valid = start <= end
+    except ValueError:
+        valid = False
+    if not valid:
+        raise Failure(
+            description="backfill needs backfill_start <= backfill_end, both YYYY-MM-DD: got "
+            f"{config.backfill_start!r} .. {config.backfill_end!r}",
+            allow_retries=False,
+        )
+    window = {"backfill_start": start.isoformat(), "backfill_end": end.isoformat()}
+    return [*args, "--vars", json.dumps(window)]
+
+
+def freshness_specs(manifest: Path) -> list[AssetCheckSpec]:
+    """One blocking check per raw table (seed) whose source has a freshness rule."""
+    nodes = json.loads(manifest.read_text())
+    seeds = {node["name"] for node in nodes["nodes"].values() if node["resource_type"] == "seed"}
+    return [
+        AssetCheckSpec(
+            "source_freshness",
+            asset=AssetKey([RAW_GROUP, source["name"]]),
+            blocking=True,
+            description="dbt source freshness: is the latest day in the table recent enough?",
+        )
+        for source in nodes["sources"].values()
+        if source["name"] in seeds
+        and (source.get("freshness") or {}).get("error_after", {}).get("count")
+    ]
+
+
+def build_source_freshness(manifest: Path, project: DbtProject) -> AssetChecksDefinition:
+    @multi_asset_check(
+        specs=freshness_specs(manifest),
+        name="source_freshness",
+        can_subset=True,
+        retry_policy=retry_policy(),
+        pool=database_pool(project),
+    )
+    def source_freshness(
+        context: AssetCheckExecutionContext, config: FreshnessConfig
+    ) -> Iterator[AssetCheckResult]:
+        as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
+        op_context = context.op_execution_context
+        target = artifacts_dir(
+            project, op_context.run_id, "source_freshness", op_context.retry_number
+        )
+        reuse_partial_parse(project, target)
+        try:
+            with exclusive_database(project):
+                run = project.dbt(
+                    *daily_job.FRESHNESS_ARGS,
+                    "--target-path",
+                    str(target),
+                    "--log-path",
+                    str(target),
+                    extra_env=daily_job.freshness_env(as_of),
+                )
+        except DatabaseBusyError as busy:
+            raise Failure(description=str(busy)) from None
+        if daily_job.Freshness.of(run.returncode) is daily_job.Freshness.FAILED:
+            raise Failure(description=f"dbt source freshness could not run:\n{run.output[-3000:]}")
+        sources = json.loads((target / "sources.json").read_text())["results"]
+        selected = set(context.selected_asset_check_keys)
+        for result in sources:
+            key = AssetCheckKey(
+                AssetKey([RAW_GROUP, result["unique_id"].split(".")[-1]]), "source_freshness"
+            )
+            if key in selected:
+                yield freshness_result(key, result, config.require_fresh, target)
+
+    return source_freshness
+
+
+def freshness_result(
+    key: AssetCheckKey, result: Mapping[str, Any], require_fresh: bool, target: Path
+) -> AssetCheckResult:
+    """A table's freshness as a check result: a warn fails with severity WARN,
+    an error with WARN too unless fresh data is required."""
+    status = result["status"]
+    stale = status in ("error", "runtime error")
+    return AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=status == "pass",
+        severity=AssetCheckSeverity.ERROR if stale and require_fresh else AssetCheckSeverity.WARN,
+        metadata={
+            "status": status,
+            "latest row (max_loaded_at)": str(result.get("max_loaded_at")),
+            "judged at (snapshotted_at)": str(result.get("snapshotted_at")),
+            "age_hours": round(float(result.get("max_loaded_at_time_ago_in_s") or 0) / 3600, 1),
+            "sources.json": MetadataValue.path(str(target / "sources.json")),
+        },
+    )
