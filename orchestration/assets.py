@@ -8,10 +8,7 @@ here: Dagster reads the context and config annotations at definition time).
 * ``dbt_models``: every dbt model, with the lineage of the manifest. dbt data
   tests are asset checks; tests of severity ``error`` are blocking. Both run
   ``dbt build``, so dbt itself skips what sits downstream of a failed test.
-* ``source_freshness``: ``dbt source freshness`` as one blocking check per
-  raw table that has a freshness rule. A stale table fails its check with
-  severity WARN (the build goes on, as the daily job does) or, with
-  ``require_fresh``, ERROR (nothing downstream runs).
+* ``source_freshness`` (orchestration/freshness.py): checks on the raw tables.
 
 Asset groups are the layers (raw, staging, intermediate, marts); the
 descriptions are the dbt docs; tags are the dbt tags plus ``pii`` for a model
@@ -20,7 +17,7 @@ with a column whose meta says ``contains_pii``; owners come from dbt meta
 
 Every dbt command of a run writes its artifacts (``run_results.json``,
 ``sources.json``, ``dbt.log``) to ``target/runs/<run id>/<step>``; the path is
-on every materialization and check result. A retried step resumes: it leaves
+on every materialization and on a step's failure. A retried step resumes: it leaves
 out what the previous attempt built or tested successfully.
 """
 
@@ -34,12 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
-    AssetCheckExecutionContext,
-    AssetCheckKey,
-    AssetCheckResult,
-    AssetChecksDefinition,
-    AssetCheckSeverity,
-    AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
     AssetKey,
@@ -52,7 +43,6 @@ from dagster import (
     MetadataValue,
     Output,
     RetryPolicy,
-    multi_asset_check,
 )
 from dagster_dbt import (
     DagsterDbtTranslator,
@@ -154,13 +144,6 @@ class DbtBuildConfig(Config):
     full_refresh: bool = False
     backfill_start: str | None = None  # YYYY-MM-DD: rebuild the incremental
     backfill_end: str | None = None  # models' partitions in this date range
-
-
-class FreshnessConfig(Config):
-    """How the source freshness check judges the raw tables."""
-
-    as_of: str | None = None  # YYYY-MM-DD: judge as of that day (replayed data); default now
-    require_fresh: bool = False  # a stale table stops everything downstream
 
 
 def retry_policy() -> RetryPolicy:
@@ -305,6 +288,12 @@ def build_dbt_models(manifest: Path, project: DbtProject) -> AssetsDefinition:
                 "run the `deploy` job (a full build) first",
                 allow_retries=False,
             )
+        if context.job_name == "backfill" and config.backfill_start is None:
+            raise Failure(
+                description="the backfill job needs its date range: "
+                "ops.dbt_models.config.backfill_start and backfill_end (YYYY-MM-DD)",
+                allow_retries=False,
+            )
         yield from stream_dbt(context, dbt, project, build_args(config))
 
     return dbt_models
@@ -329,85 +318,3 @@ def build_args(config: DbtBuildConfig) -> list[str]:
         )
     window = {"backfill_start": start.isoformat(), "backfill_end": end.isoformat()}
     return [*args, "--vars", json.dumps(window)]
-
-
-def freshness_specs(manifest: Path) -> list[AssetCheckSpec]:
-    """One blocking check per raw table (seed) whose source has a freshness rule."""
-    nodes = json.loads(manifest.read_text())
-    seeds = {node["name"] for node in nodes["nodes"].values() if node["resource_type"] == "seed"}
-    return [
-        AssetCheckSpec(
-            "source_freshness",
-            asset=AssetKey([RAW_GROUP, source["name"]]),
-            blocking=True,
-            description="dbt source freshness: is the latest day in the table recent enough?",
-        )
-        for source in nodes["sources"].values()
-        if source["name"] in seeds
-        and (source.get("freshness") or {}).get("error_after", {}).get("count")
-    ]
-
-
-def build_source_freshness(manifest: Path, project: DbtProject) -> AssetChecksDefinition:
-    @multi_asset_check(
-        specs=freshness_specs(manifest),
-        name="source_freshness",
-        can_subset=True,
-        retry_policy=retry_policy(),
-        pool=database_pool(project),
-    )
-    def source_freshness(
-        context: AssetCheckExecutionContext, config: FreshnessConfig
-    ) -> Iterator[AssetCheckResult]:
-        as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
-        op_context = context.op_execution_context
-        target = artifacts_dir(
-            project, op_context.run_id, "source_freshness", op_context.retry_number
-        )
-        reuse_partial_parse(project, target)
-        try:
-            with exclusive_database(project):
-                run = project.dbt(
-                    *daily_job.FRESHNESS_ARGS,
-                    "--target-path",
-                    str(target),
-                    "--log-path",
-                    str(target),
-                    extra_env=daily_job.freshness_env(as_of),
-                )
-        except DatabaseBusyError as busy:
-            raise Failure(description=str(busy)) from None
-        if daily_job.Freshness.of(run.returncode) is daily_job.Freshness.FAILED:
-            raise Failure(description=f"dbt source freshness could not run:\n{run.output[-3000:]}")
-        sources = json.loads((target / "sources.json").read_text())["results"]
-        selected = set(context.selected_asset_check_keys)
-        for result in sources:
-            key = AssetCheckKey(
-                AssetKey([RAW_GROUP, result["unique_id"].split(".")[-1]]), "source_freshness"
-            )
-            if key in selected:
-                yield freshness_result(key, result, config.require_fresh, target)
-
-    return source_freshness
-
-
-def freshness_result(
-    key: AssetCheckKey, result: Mapping[str, Any], require_fresh: bool, target: Path
-) -> AssetCheckResult:
-    """A table's freshness as a check result: a warn fails with severity WARN,
-    an error with WARN too unless fresh data is required."""
-    status = result["status"]
-    stale = status in ("error", "runtime error")
-    return AssetCheckResult(
-        asset_key=key.asset_key,
-        check_name=key.name,
-        passed=status == "pass",
-        severity=AssetCheckSeverity.ERROR if stale and require_fresh else AssetCheckSeverity.WARN,
-        metadata={
-            "status": status,
-            "latest row (max_loaded_at)": str(result.get("max_loaded_at")),
-            "judged at (snapshotted_at)": str(result.get("snapshotted_at")),
-            "age_hours": round(float(result.get("max_loaded_at_time_ago_in_s") or 0) / 3600, 1),
-            "sources.json": MetadataValue.path(str(target / "sources.json")),
-        },
-    )

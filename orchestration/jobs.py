@@ -39,17 +39,34 @@ from orchestration.assets import (
     ProjectDbtCli,
     build_dbt_models,
     build_raw_tables,
-    build_source_freshness,
 )
 from orchestration.dbt_runner import DbtProject
+from orchestration.freshness import build_source_freshness
+
+# What dbt parses: a manifest older than any of these is out of date.
+PARSED_FILES = (
+    "dbt_project.yml",
+    "selectors.yml",
+    "models/**/*",
+    "macros/**/*",
+    "tests/**/*.sql",
+    "tests/**/*.yml",
+    "seeds/*.yml",
+)
 
 
 def manifest_for(project: DbtProject) -> Path:
-    """The project's manifest: parsed again under ``dagster dev`` (so model
-    changes show up on reload), else parsed only when missing."""
-    if os.environ.get("DAGSTER_IS_DEV_CLI") or not project.manifest_path.exists():
+    """The project's manifest, parsed first when it is missing or older than a
+    file dbt parses (so that a change of models shows up on the next load,
+    and an unchanged project loads without parsing)."""
+    manifest = project.manifest_path
+    if not manifest.exists():
         return project.parse_in_process()
-    return project.manifest_path
+    built = manifest.stat().st_mtime
+    for pattern in PARSED_FILES:
+        if any(path.stat().st_mtime > built for path in project.root.glob(pattern)):
+            return project.parse_in_process()
+    return manifest
 
 
 def profiles_dir(project: DbtProject) -> Path | None:

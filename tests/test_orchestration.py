@@ -1,20 +1,23 @@
 """The Dagster code location, with the real orchestrator and real dbt runs.
 
-One small deployment is shared by every test here: a copy of the project gets
-the `small` data (seed 7, as conftest's `small_built`) through 2024-06-27,
-the `deploy` job builds it, and the `daily` job runs on each of the three
-following days as the generator lets them arrive (in process). The last day
-is the end of the data set, so the result must equal `small_built`, a full
-build of the same data, row for row.
+One small deployment is shared by every test here. A copy of the project gets
+the `small` data (seed 7, as conftest's `small_built`) through 2024-06-27; the
+`deploy` job builds it; then the `daily` job runs (in process) on each of the
+three following days as the generator lets them arrive. On the second day a
+table the daily models read is missing (hidden by the test): that run fails
+half way, retries, and its retry must resume with what failed only; the table
+is back for the third day, whose run catches up. The last day is the end of
+the data set, so the result must equal `small_built`, a full build of the
+same data, row for row.
 
 Then `dagster dev` serves the copy (its own pyproject.toml and dagster.yaml,
-no flags but the port), and two runs are launched through its GraphQL API at
-once: a `backfill` of a few days whose rows the test has corrupted in the
-database, and a `daily` run over a raw file with a broken row (a duplicated
-internal account). The second must wait in the queue until the first has
-finished; the backfill must restore the corrupted days; the broken row must
-fail its blocking check, stop everything downstream and post an alert to an
-HTTP server the test runs. Last, headless Chromium opens the asset graph.
+no flags but the address), and two runs are launched through its GraphQL API
+at once: a `backfill` of days whose rows the test corrupted in the database,
+and a `daily` run over a raw file with a broken row (a duplicated internal
+account). The second must wait in the queue until the first has finished; the
+backfill must restore the corrupted days; the broken row must fail its
+blocking check, stop everything downstream and post an alert to an HTTP
+server the test runs. Last, headless Chromium opens the asset graph.
 """
 
 from __future__ import annotations
@@ -32,21 +35,22 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
 import duckdb
 import pytest
-from dagster import AssetKey, DagsterInstance, DagsterRunStatus, Definitions, RunConfig
+from dagster import AssetKey, DagsterEvent, DagsterInstance, DagsterRunStatus, RunConfig
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
 from dagster._core.instance.ref import InstanceRef
 from dagster_graphql import DagsterGraphQLClient
 
-from orchestration.assets import DbtBuildConfig, FreshnessConfig
+from orchestration.assets import DbtBuildConfig, nodes_done
 from orchestration.database import compare_relations, materialized_relations
 from orchestration.dbt_runner import DbtProject
+from orchestration.freshness import FreshnessConfig
 from orchestration.jobs import build_definitions
 
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]
@@ -55,7 +59,9 @@ GENERATOR_ARGS = ("--scale", "small", "--seed", "7")  # the data of small_built
 D0 = dt.date(2024, 6, 27)  # the deployment has the data through this day
 DAYS = [D0 + dt.timedelta(days=n) for n in (1, 2, 3)]  # the last is the data's end
 SETTINGS = {"SAAS_RETRY_MAX": "1", "SAAS_RETRY_DELAY_SECONDS": "1"}
+HIDDEN = "int_calendar_months"  # a static table: the daily job reads it, never builds it
 CORRUPTED_DAY = dt.date(2024, 6, 10)  # older than the daily job's lookback
+WINDOW = {"backfill_start": "2024-06-09", "backfill_end": "2024-06-11"}  # around it
 BROKEN_CHECK = "unique_saas_internal_accounts_customer_id"
 CHROMIUM_ARGS = [
     "--headless",
@@ -70,8 +76,6 @@ CHROMIUM_ARGS = [
 @dataclass
 class Deployment:
     project: DbtProject
-    defs: Definitions
-    deploy: ExecuteInProcessResult
     daily: list[ExecuteInProcessResult]
 
 
@@ -79,8 +83,13 @@ def freshness_as_of(day: dt.date) -> RunConfig:
     return RunConfig(ops={"source_freshness": FreshnessConfig(as_of=day.isoformat())})
 
 
-def failure_text(result: ExecuteInProcessResult) -> str:
-    return "\n".join(event.message or "" for event in result.all_events if event.is_failure)
+def failures(events: list[DagsterEvent]) -> str:
+    return "\n".join(event.message or "" for event in events if event.is_failure)
+
+
+def rename(database: Path, table: str, to: str) -> None:
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"alter table main.{table} rename to {to}")
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +105,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         deploy = defs.resolve_job_def("deploy").execute_in_process(
             run_config=freshness_as_of(DAYS[0]), instance=instance, raise_on_error=False
         )
-        assert deploy.success, failure_text(deploy)
+        assert deploy.success, failures(deploy.all_events)
         daily = []
         for day in DAYS:
             project.generate(*GENERATOR_ARGS, "--through", day.isoformat())
+            if day == DAYS[1]:
+                rename(project.database_path, HIDDEN, f"{HIDDEN}_away")
             daily.append(
                 defs.resolve_job_def("daily").execute_in_process(
                     run_config=freshness_as_of(day + dt.timedelta(days=1)),
@@ -107,7 +118,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                     raise_on_error=False,
                 )
             )
-        yield Deployment(project, defs, deploy, daily)
+            if day == DAYS[1]:
+                rename(project.database_path, f"{HIDDEN}_away", HIDDEN)
+        yield Deployment(project, daily)
 
 
 def materialized(result: ExecuteInProcessResult) -> set[str]:
@@ -121,9 +134,9 @@ def materialized(result: ExecuteInProcessResult) -> set[str]:
 def test_daily_job_over_three_days_equals_a_full_refresh(
     deployment: Deployment, small_built: DbtProject
 ) -> None:
-    assert [run.success for run in deployment.daily] == [True] * 3, [
-        failure_text(run) for run in deployment.daily
-    ]
+    first, failed, last = deployment.daily
+    assert first.success and last.success, failures(first.all_events + last.all_events)
+    assert not failed.success
     # the data that arrived is the data of the full build
     names = sorted(path.name for path in small_built.seeds_dir.glob("saas_*.csv"))
     same, different, missing = filecmp.cmpfiles(
@@ -132,9 +145,10 @@ def test_daily_job_over_three_days_equals_a_full_refresh(
     assert (different, missing) == ([], []) and same
     tables = materialized_relations(deployment.project.manifest_path)
     assert "fct_site_months" in tables and "int_user_activity_checked" in tables
-    assert (
-        compare_relations(deployment.project.database_path, small_built.database_path, tables) == {}
+    differences = compare_relations(
+        deployment.project.database_path, small_built.database_path, tables
     )
+    assert differences == {}
 
 
 def test_daily_job_builds_what_the_daily_selector_selects(deployment: Deployment) -> None:
@@ -143,10 +157,10 @@ def test_daily_job_builds_what_the_daily_selector_selects(deployment: Deployment
     )
     selected = {line.strip() for line in listed.output.splitlines() if line.strip().isidentifier()}
     raw = {f"raw/{path.stem}" for path in deployment.project.seeds_dir.glob("saas_*.csv")}
-    for run in deployment.daily:
-        assert materialized(run) == selected | raw
+    first, _, last = deployment.daily
+    assert materialized(first) == materialized(last) == selected | raw
     # freshness ran first, as of the morning after each day, and passed
-    for run in deployment.daily:
+    for run in (first, last):
         checks = [
             event.asset_check_evaluation_data
             for event in run.all_events
@@ -154,6 +168,21 @@ def test_daily_job_builds_what_the_daily_selector_selects(deployment: Deployment
             and event.asset_check_evaluation_data.check_name == "source_freshness"
         ]
         assert len(checks) == 4 and all(check.passed for check in checks)
+
+
+def test_a_retry_resumes_with_what_failed_only(deployment: Deployment) -> None:
+    run = deployment.daily[1]
+    events = [event.event_type_value for event in run.all_events]
+    assert events.count("STEP_UP_FOR_RETRY") == 1  # the model step, once (SAAS_RETRY_MAX)
+    steps = deployment.project.target_dir / "runs" / run.run_id
+    first = json.loads((steps / "dbt_models" / "run_results.json").read_text())["results"]
+    retry = json.loads((steps / "dbt_models-retry1" / "run_results.json").read_text())["results"]
+    done = set(nodes_done(steps / "dbt_models"))
+    broken = {r["unique_id"] for r in first if r["status"] in ("error", "skipped")}
+    rerun = {r["unique_id"] for r in retry}
+    assert done and broken and len(rerun) < len(first)
+    assert {node.split(".")[2] for node in rerun}.isdisjoint(done)
+    assert {u for u in broken if u.startswith("model.")} <= rerun
 
 
 def test_runs_leave_their_dbt_artifacts_on_the_materializations(deployment: Deployment) -> None:
@@ -194,7 +223,11 @@ class Served:
     url: str
     client: DagsterGraphQLClient
     instance: DagsterInstance
-    alerts: list[dict[str, Any]] = field(default_factory=list)
+    log: Path
+
+    def events(self, run_id: str) -> list[DagsterEvent]:
+        records = self.instance.all_logs(run_id)
+        return [record.dagster_event for record in records if record.dagster_event]
 
 
 def free_port() -> int:
@@ -204,7 +237,7 @@ def free_port() -> int:
 
 
 def wait_until_serving(url: str, process: subprocess.Popen[str], log: Path) -> None:
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()[-5000:]
         try:
@@ -212,35 +245,28 @@ def wait_until_serving(url: str, process: subprocess.Popen[str], log: Path) -> N
                 return
         except OSError:
             time.sleep(1)
-    raise AssertionError(f"dagster dev did not serve in 300 s\n{log.read_text()[-5000:]}")
+    raise AssertionError(f"dagster dev did not serve in 600 s\n{log.read_text()[-5000:]}")
 
 
 @pytest.fixture(scope="module")
 def served(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     alerts = HTTPServer(("127.0.0.1", 0), AlertReceiver)
     threading.Thread(target=alerts.serve_forever, daemon=True).start()
-    port = free_port()
+    port, root = free_port(), deployment.project.root
     env = {
         **os.environ,
         "SAAS_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{alerts.server_port}/alert",
         "SAAS_ALERT_INTERVAL_SECONDS": "2",
     }
     log = tmp_path_factory.mktemp("dagster_dev") / "dagster_dev.log"
+    dagster = str(Path(sys.executable).parent / "dagster")
     with log.open("w") as output:
         process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "dagster"),
-                "dev",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],
-            cwd=deployment.project.root,
+            [dagster, "dev", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=root,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
-            text=True,
             start_new_session=True,
             # the caller may ignore these; dagster dev shuts down on SIGINT
             preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (2, 15)],
@@ -248,15 +274,9 @@ def served(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> 
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(url, process, log)
-        # no DAGSTER_HOME: dagster dev keeps its instance in a folder it makes in the project
-        [home] = deployment.project.root.glob(".tmp_dagster_home_*")
-        with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
-            yield Served(
-                url,
-                DagsterGraphQLClient("127.0.0.1", port_number=port),
-                instance,
-                AlertReceiver.received,
-            )
+        # dagster.yaml keeps the instance's storage in .dagster/, laid out as a home
+        with DagsterInstance.from_ref(InstanceRef.from_dir(str(root / ".dagster"))) as instance:
+            yield Served(url, DagsterGraphQLClient("127.0.0.1", port_number=port), instance, log)
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -272,6 +292,7 @@ class Scenario:
     daily: str
     samples: list[tuple[DagsterRunStatus, DagsterRunStatus]]
     corrupted_before: dict[str, str]
+    failures: str
 
 
 def corrupt_a_day(database: Path) -> None:
@@ -289,49 +310,41 @@ def duplicate_an_internal_account(seeds_dir: Path) -> None:
     path.write_text("\n".join([*lines, lines[1]]) + "\n")
 
 
+def wait_for_both(served: Served, runs: tuple[str, str]) -> list[Any]:
+    samples, deadline = [], time.monotonic() + 900
+    done = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+    while not samples or not all(status in done for status in samples[-1]):
+        assert time.monotonic() < deadline, (samples[-1], served.log.read_text()[-5000:])
+        time.sleep(0.5)
+        samples.append(tuple(served.client.get_run_status(run) for run in runs))
+    return samples
+
+
 @pytest.fixture(scope="module")
 def scenario(deployment: Deployment, served: Served, small_built: DbtProject) -> Scenario:
     project = deployment.project
     corrupt_a_day(project.database_path)
     tables = materialized_relations(project.manifest_path)
     corrupted = compare_relations(project.database_path, small_built.database_path, tables)
-    window = [CORRUPTED_DAY - dt.timedelta(days=1), CORRUPTED_DAY + dt.timedelta(days=1)]
     backfill = served.client.submit_job_execution(
-        "backfill",
-        run_config=RunConfig(
-            ops={
-                "dbt_models": DbtBuildConfig(
-                    backfill_start=str(window[0]), backfill_end=str(window[1])
-                )
-            }
-        ),
+        "backfill", run_config=RunConfig(ops={"dbt_models": DbtBuildConfig(**WINDOW)})
     )
     duplicate_an_internal_account(project.seeds_dir)
     daily = served.client.submit_job_execution(
         "daily", run_config=freshness_as_of(DAYS[-1] + dt.timedelta(days=1))
     )
-    samples = []
-    deadline = time.monotonic() + 900
-    while True:
-        statuses = (served.client.get_run_status(backfill), served.client.get_run_status(daily))
-        samples.append(statuses)
-        if all(
-            status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE) for status in statuses
-        ):
-            break
-        assert time.monotonic() < deadline, samples[-1]
-        time.sleep(0.5)
+    samples = wait_for_both(served, (backfill, daily))
     deadline = time.monotonic() + 120
-    while not any(alert.get("run_id") == daily for alert in served.alerts):
-        assert time.monotonic() < deadline, f"no alert for run {daily}: {served.alerts}"
+    while not any(alert.get("run_id") == daily for alert in AlertReceiver.received):
+        assert time.monotonic() < deadline, f"no alert for run {daily}: {AlertReceiver.received}"
         time.sleep(1)
-    return Scenario(backfill, daily, samples, corrupted)
+    text = "\n".join(failures(served.events(run)) for run in (backfill, daily))
+    return Scenario(backfill, daily, samples, corrupted, text)
 
 
 def test_a_second_run_waits_in_the_queue_until_the_first_ends(
     served: Served, scenario: Scenario
 ) -> None:
-    assert scenario.samples[-1][0] == DagsterRunStatus.SUCCESS
     assert (DagsterRunStatus.STARTED, DagsterRunStatus.QUEUED) in scenario.samples
     assert (DagsterRunStatus.STARTED, DagsterRunStatus.STARTED) not in scenario.samples
     first, second = (
@@ -345,13 +358,15 @@ def test_a_second_run_waits_in_the_queue_until_the_first_ends(
 def test_backfill_of_a_date_range_equals_a_full_refresh(
     deployment: Deployment, scenario: Scenario, small_built: DbtProject
 ) -> None:
-    assert "int_user_activity_checked" in scenario.corrupted_before  # the test can fail
     project = deployment.project
-    uses_window = any(
-        "backfill_start" in path.read_text() for path in (project.root / "macros").rglob("*.sql")
-    )
-    if not uses_window:
+    steps = project.target_dir / "runs" / scenario.backfill
+    results = json.loads((steps / "dbt_models" / "run_results.json").read_text())
+    assert results["args"]["vars"] == WINDOW  # the job passed the range to dbt
+    assert "int_user_activity_checked" in scenario.corrupted_before  # the test can fail
+    sql = [path.read_text() for path in (project.root / "macros").rglob("*.sql")]
+    if not any("backfill_start" in text for text in sql):
         pytest.skip("the incremental models do not read the backfill_start/backfill_end vars yet")
+    assert scenario.samples[-1][0] == DagsterRunStatus.SUCCESS, scenario.failures
     tables = materialized_relations(project.manifest_path)
     assert compare_relations(project.database_path, small_built.database_path, tables) == {}
 
@@ -360,17 +375,13 @@ def test_a_failed_blocking_check_stops_downstream_and_alerts(
     served: Served, scenario: Scenario
 ) -> None:
     assert scenario.samples[-1][1] == DagsterRunStatus.FAILURE
-    events = [
-        record.dagster_event
-        for record in served.instance.all_logs(scenario.daily)
-        if record.dagster_event is not None
-    ]
+    events = served.events(scenario.daily)
     checks = {
         event.asset_check_evaluation_data.check_name: event.asset_check_evaluation_data
         for event in events
         if event.event_type_value == "ASSET_CHECK_EVALUATION"
     }
-    assert checks[BROKEN_CHECK].passed is False
+    assert checks[BROKEN_CHECK].passed is False, scenario.failures
     assert checks[BROKEN_CHECK].asset_key == AssetKey(["raw", "saas_internal_accounts"])
     built = {
         event.asset_key.to_user_string()
@@ -378,20 +389,18 @@ def test_a_failed_blocking_check_stops_downstream_and_alerts(
         if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key is not None
     }
     assert built and all(key.startswith("raw/") for key in built)  # no model ran
-    assert "STEP_UP_FOR_RETRY" not in {event.event_type_value for event in events}  # not retried
-    [alert] = [alert for alert in served.alerts if alert.get("run_id") == scenario.daily]
+    assert "STEP_UP_FOR_RETRY" not in {event.event_type_value for event in events}
+    [alert] = [alert for alert in AlertReceiver.received if alert.get("run_id") == scenario.daily]
     assert alert["job"] == "daily" and BROKEN_CHECK in alert["text"]
     assert alert["run_url"].endswith(f"/runs/{scenario.daily}")
 
 
-def test_asset_graph_page_shows_fct_site_months_and_its_upstream(
+def test_asset_graph_shows_fct_site_months_and_its_upstream(
     deployment: Deployment, served: Served
 ) -> None:
     from playwright.sync_api import sync_playwright
 
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.fail("Chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH)")
     manifest = json.loads(deployment.project.manifest_path.read_text())
     parents = {
         unique_id.split(".")[-1]
@@ -405,8 +414,6 @@ def test_asset_graph_page_shows_fct_site_months_and_its_upstream(
         page.get_by_text("int_site_months_spine").first.wait_for(timeout=120_000)
         links = page.eval_on_selector_all("a", "links => links.map(a => a.getAttribute('href'))")
         browser.close()
-    shown = {
-        link.split("/assets/", 1)[1].split("?")[0] for link in links if link and "/assets/" in link
-    }
+    shown = {link.split("/assets/")[1].split("?")[0] for link in links if "/assets/" in link}
     assert "fct_site_months" in shown
     assert parents and parents <= shown, parents - shown
