@@ -24,6 +24,7 @@ out what the previous attempt built or tested successfully.
 import datetime as dt
 import importlib.metadata
 import json
+import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
@@ -149,8 +150,6 @@ class DbtBuildConfig(Config):
 def retry_policy() -> RetryPolicy:
     """Transient failures (a busy database, a dropped connection) retry with
     exponential backoff; SAAS_RETRY_MAX and SAAS_RETRY_DELAY_SECONDS tune it."""
-    import os
-
     return RetryPolicy(
         max_retries=int(os.environ.get("SAAS_RETRY_MAX", "2")),
         delay=float(os.environ.get("SAAS_RETRY_DELAY_SECONDS", "60")),
@@ -192,16 +191,16 @@ def nodes_done(artifacts: Path) -> list[str]:
 def failure_of(artifacts: Path, command: str) -> Failure:
     """The step failure for a dbt command that exited non-zero.
 
-    A failed data test is a fact about the data: retrying cannot help, so it
-    is not retried. Anything else (a model error, a connection) may be
-    transient, so the retry policy applies.
+    A failed test is a fact about the data (or the code): retrying cannot
+    help, so it is not retried. Anything else (a model error, a connection,
+    a busy warehouse) may be transient, so the retry policy applies.
     """
     path = artifacts / "run_results.json"
     results = json.loads(path.read_text())["results"] if path.exists() else []
     by_status: dict[str, list[str]] = {}
     for result in results:
         by_status.setdefault(result["status"], []).append(result["unique_id"])
-    failed_tests = [u for u in by_status.get("fail", []) if u.startswith("test.")]
+    failed_tests = by_status.get("fail", [])  # only tests fail; models error
     summary = ", ".join(
         f"{len(ids)} {status}"
         for status, ids in sorted(by_status.items())
@@ -225,7 +224,13 @@ def stream_dbt(
     """Run ``dbt ARGS`` for the selected assets under the database lock; its events."""
     step, attempt = context.op_def.name, context.retry_number
     target = artifacts_dir(project, context.run_id, step, attempt)
-    done = nodes_done(artifacts_dir(project, context.run_id, step, attempt - 1)) if attempt else []
+    done = sorted(
+        {
+            name
+            for earlier in range(attempt)
+            for name in nodes_done(artifacts_dir(project, context.run_id, step, earlier))
+        }
+    )
     resume = ["--exclude", " ".join(done)] if done else []
     if done:
         context.log.info(f"attempt {attempt + 1}: leaving out {len(done)} nodes already done")
