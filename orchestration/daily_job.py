@@ -160,7 +160,7 @@ def run_job(project: DbtProject, args: argparse.Namespace) -> int:
 
     if args.retry:
         log("$ dbt retry")
-        retry = project.dbt("retry", *common, *threads, echo=echo)
+        retry = project.dbt("retry", *common, *threads, check=False, echo=echo)
         summarize(project, retry.wall_s)
         return retry.returncode
 
@@ -175,7 +175,11 @@ def run_job(project: DbtProject, args: argparse.Namespace) -> int:
         log(f"$ dbt {' '.join(FRESHNESS_ARGS)}{as_of}")
         freshness = Freshness.of(
             project.dbt(
-                *FRESHNESS_ARGS, *common, extra_env=freshness_env(args.as_of), echo=echo
+                *FRESHNESS_ARGS,
+                *common,
+                check=False,
+                extra_env=freshness_env(args.as_of),
+                echo=echo,
             ).returncode
         )
         if freshness is Freshness.FAILED:
@@ -199,7 +203,7 @@ def run_job(project: DbtProject, args: argparse.Namespace) -> int:
     if args.full_refresh:
         build_args.append("--full-refresh")
     log("$ dbt " + " ".join([*build_args, *common, *threads]))
-    build = project.dbt(*build_args, *common, *threads, echo=echo)
+    build = project.dbt(*build_args, *common, *threads, check=False, echo=echo)
 
     summarize(project, build.wall_s)
     if build.returncode != 0:
@@ -219,7 +223,7 @@ def load_raw(project: DbtProject, common: Sequence[str] = (), echo: IO[str] | No
     if problems:
         return EXIT_BAD_FILE
     log("$ dbt seed")
-    seed: DbtRun = project.dbt("seed", *common, echo=echo)
+    seed: DbtRun = project.dbt("seed", *common, check=False, echo=echo)
     if not seed.ok:
         log(f"dbt seed failed (exit {seed.returncode})")
     return seed.returncode

@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,23 +72,29 @@ _COPY_IGNORED = shutil.ignore_patterns(
 
 
 class DbtError(RuntimeError):
-    """A dbt command exited non-zero (``DbtProject.dbt(..., check=True)``); carries its output."""
+    """A dbt command exited non-zero (``DbtProject.dbt`` unless ``check=False``);
+    carries its output."""
 
 
 @dataclass
 class DbtRun:
-    """One finished dbt command: its exit code, wall and CPU time, and output
-    (stdout and stderr interleaved, as a terminal shows them)."""
+    """One finished dbt command: its exit code, wall and CPU time, and what it
+    printed (dbt logs to stdout; stderr has what went wrong outside its log)."""
 
     args: list[str]
     returncode: int
     wall_s: float
     cpu_s: float
-    output: str
+    stdout: str
+    stderr: str
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
 
 
 @dataclass
@@ -156,13 +163,14 @@ class DbtProject:
     def dbt(
         self,
         *args: str,
-        check: bool = False,
+        check: bool = True,
         extra_env: Mapping[str, str] | None = None,
         echo: IO[str] | None = None,
     ) -> DbtRun:
         """Run ``dbt ARGS`` in the project as a child process.
 
-        With ``check``, a non-zero exit raises DbtError carrying the output's tail.
+        A non-zero exit raises DbtError carrying the output's tail, unless
+        ``check`` is false (the jobs read the exit code themselves).
         """
         run = run_command([DBT, *args], cwd=self.root, env=self.full_env(extra_env), echo=echo)
         if check and not run.ok:
@@ -226,7 +234,8 @@ def run_command(
     env: Mapping[str, str],
     echo: IO[str] | None = None,
 ) -> DbtRun:
-    """Run ``command``; its output is collected (and copied to ``echo``).
+    """Run ``command``; its stdout is collected line by line (and copied to
+    ``echo`` as it comes), its stderr alongside.
 
     The CPU time is the child's own (user + system, DuckDB's threads
     included), read from ``os.wait4``: unlike wall time, it does not grow when
@@ -238,16 +247,21 @@ def run_command(
         cwd=cwd,
         env=dict(env),
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None and process.stderr is not None
+    errors: list[str] = []
+    # drained meanwhile: a full stderr pipe would block the child
+    drain = threading.Thread(target=lambda: errors.extend(process.stderr or []))
+    drain.start()
     lines: list[str] = []
-    assert process.stdout is not None
     for line in process.stdout:
         lines.append(line)
         if echo is not None:
             echo.write(line)
             echo.flush()
+    drain.join()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return DbtRun(
@@ -255,7 +269,8 @@ def run_command(
         returncode=process.returncode,
         wall_s=time.perf_counter() - started,
         cpu_s=usage.ru_utime + usage.ru_stime,
-        output="".join(lines),
+        stdout="".join(lines),
+        stderr="".join(errors),
     )
 
 

@@ -85,6 +85,7 @@ def build_source_freshness(manifest: Path, project: DbtProject) -> AssetChecksDe
                     str(target),
                     "--log-path",
                     str(target),
+                    check=False,
                     extra_env=daily_job.freshness_env(as_of),
                 )
         except DatabaseBusyError as busy:

@@ -451,8 +451,8 @@ def _run_second_project(second: SecondProject) -> SecondProject:
     for name in ("saas_storage", "saas_background_jobs"):
         path = project.seeds_dir / f"{name}.csv"
         path.write_text(path.read_text().splitlines()[0] + "\n")
-    project.dbt("seed", check=True)
-    project.dbt("build", *BUILD_ARGS, check=True)
+    project.dbt("seed")
+    project.dbt("build", *BUILD_ARGS)
 
     # a customer feed goes bad: more than quarantine_max_share (1%) of its rows
     path = project.seeds_dir / "saas_customer_info.csv"
@@ -460,7 +460,7 @@ def _run_second_project(second: SecondProject) -> SecondProject:
     junk = [f"19999999{n:02d},Retail,Mars,SMB,x@y.example" for n in range(second.bad_customer_rows)]
     path.write_text("\n".join([*lines, *junk]) + "\n")
     second.raw_customer_rows = len(lines) - 1 + len(junk)
-    project.dbt("seed", "--select", "saas_customer_info", check=True)
+    project.dbt("seed", "--select", "saas_customer_info")
     second.over_limit = project.dbt(
         "build", "--select", "int_customers_checked", "quarantine_customers", check=False
     )
@@ -493,9 +493,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         messy.shape = shape
         for table, frame in messy.raw.items():
             frame.to_csv(project.seeds_dir / f"{RAW[table]}.csv", index=False, lineterminator="\n")
-        project.dbt("seed", "--vars", BUILD_VARS, check=True)
-        build = project.dbt("build", *BUILD_ARGS, "--vars", BUILD_VARS, check=True)
-        yield {"project": project, "messy": messy, "log": build.output, "second": second_run}
+        project.dbt("seed", "--vars", BUILD_VARS)
+        build = project.dbt("build", *BUILD_ARGS, "--vars", BUILD_VARS)
+        yield {"project": project, "messy": messy, "log": build.stdout, "second": second_run}
 
 
 @pytest.fixture(scope="module")
@@ -747,8 +747,8 @@ def test_quarantine_share_above_the_limit_fails_the_build(second: SecondProject)
         f"quarantine_customers: {bad} of {rows} raw rows quarantined"
         f" ({bad / rows:.2%}, above the quarantine_max_share limit of 1.00%)"
         f": unknown_category {bad}"
-    ) in result.output
-    assert f"FAIL {bad} quarantine_rate_within_limit_quarantine_customers" in result.output
+    ) in result.stdout
+    assert f"FAIL {bad} quarantine_rate_within_limit_quarantine_customers" in result.stdout
 
 
 # ---------------------------------------------------------- empty raw files
@@ -789,8 +789,8 @@ def test_missing_column_and_unreadable_file_fail_the_load(project: DbtProject) -
         for path, content in saved.items():
             path.write_bytes(content)
     assert result.returncode != 0
-    assert "seeds/saas_user_activity.csv' is missing column 'event_count'" in result.output
-    assert "seeds/saas_sites.csv" in result.output
+    assert "seeds/saas_user_activity.csv' is missing column 'event_count'" in result.stdout
+    assert "seeds/saas_sites.csv" in result.stdout
 
 
 @pytest.mark.xfail(
@@ -803,4 +803,4 @@ def test_missing_column_and_unreadable_file_fail_the_load(project: DbtProject) -
 def test_small_unreadable_file_fails_naming_the_file(second: SecondProject) -> None:
     result = second.utf16
     assert result.returncode != 0
-    assert "saas_sites.csv" in result.output
+    assert "saas_sites.csv" in result.stdout + result.stderr

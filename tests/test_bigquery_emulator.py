@@ -50,8 +50,8 @@ import yaml
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
-from scripts import bigquery_emulator
 from orchestration.dbt_runner import DBT, REPO_ROOT, DbtError, DbtProject
+from scripts import bigquery_emulator
 
 pytestmark = [pytest.mark.bigquery, pytest.mark.dbt, pytest.mark.slow]
 
