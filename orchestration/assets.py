@@ -59,6 +59,9 @@ from orchestration.database import DatabaseBusyError, database_pool, exclusive_d
 from orchestration.dbt_runner import DbtProject
 
 RAW_GROUP = "raw"
+# A job's run tag: dbt nodes its model step leaves out (e.g. the daily
+# selector's unit tests, which test the code, not the day's data)
+DBT_EXCLUDE_TAG = "saas/dbt_exclude"
 # dbt statuses of a node that needs no rerun when a step is retried
 DONE_STATUSES = ("success", "pass", "warn")
 
@@ -299,7 +302,9 @@ def build_dbt_models(manifest: Path, project: DbtProject) -> AssetsDefinition:
                 "ops.dbt_models.config.backfill_start and backfill_end (YYYY-MM-DD)",
                 allow_retries=False,
             )
-        yield from stream_dbt(context, dbt, project, build_args(config))
+        left_out = context.run.tags.get(DBT_EXCLUDE_TAG)
+        exclude = ["--exclude", left_out] if left_out else []
+        yield from stream_dbt(context, dbt, project, [*build_args(config), *exclude])
 
     return dbt_models
 

@@ -35,6 +35,7 @@ from dagster_dbt import build_dbt_asset_selection, build_schedule_from_dbt_selec
 
 from orchestration.alerts import build_alert_sensor
 from orchestration.assets import (
+    DBT_EXCLUDE_TAG,
     DbtBuildConfig,
     ProjectDbtCli,
     build_dbt_models,
@@ -93,6 +94,9 @@ def build_definitions(project: DbtProject) -> Definitions:
         "daily",
         selection=AssetSelection.assets(raw_tables)
         | build_dbt_asset_selection([dbt_models], dbt_selector="daily"),
+        # selectors.yml's `daily` leaves unit tests out; the models' selection
+        # would take them in (dbt selects a selected model's unit tests)
+        tags={DBT_EXCLUDE_TAG: "resource_type:unit_test"},
         description="Raw load, source freshness, then the dbt selector `daily`.",
     )
     backfill = define_asset_job(

@@ -148,6 +148,9 @@ def test_daily_job_builds_what_the_daily_selector_selects(deployment: Deployment
     raw = {f"raw/{path.stem}" for path in deployment.project.seeds_dir.glob("saas_*.csv")}
     first, _, last = deployment.daily
     assert materialized(first) == materialized(last) == selected | raw
+    steps = deployment.project.target_dir / "runs" / last.run_id / "dbt_models"
+    ran = [r["unique_id"] for r in json.loads((steps / "run_results.json").read_text())["results"]]
+    assert not [node for node in ran if node.startswith("unit_test.")]  # as the selector
     # freshness ran first, as of the morning after each day, and passed
     for run in (first, last):
         checks = [
