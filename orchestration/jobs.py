@@ -1,9 +1,10 @@
 """The code location's definitions, built for one dbt project: its assets,
 jobs, schedules and the failure alert.
 
-Jobs (every step that touches the database is in the concurrency pool of
-that database; ``dagster.yaml`` lets one run per pool at a time, the others
-wait in the queue; materializations launched from the asset graph too):
+Jobs (tagged ``saas/database`` with the database they write, and every step
+that touches the database is in that database's concurrency pool:
+``dagster.yaml`` lets one run per database at a time, the others wait in the
+queue):
 
 * ``deploy``: everything (raw load, every model, every test): the first build
   and the build after a change of code.
@@ -41,9 +42,12 @@ from orchestration.assets import (
     build_dbt_models,
     build_raw_tables,
 )
+from orchestration.database import database_pool
 from orchestration.dbt_runner import DbtProject
 from orchestration.freshness import build_source_freshness
 
+# Run tag of every job: the database it writes (dagster.yaml: one run per value)
+DATABASE_TAG = "saas/database"
 # What dbt parses: a manifest older than any of these is out of date.
 PARSED_FILES = (
     "dbt_project.yml",
@@ -87,21 +91,23 @@ def build_definitions(project: DbtProject) -> Definitions:
     dbt_models = build_dbt_models(manifest, project)
     source_freshness = build_source_freshness(manifest, project)
 
+    tags = {DATABASE_TAG: database_pool(project)}
     timezone = os.environ.get("SAAS_SCHEDULE_TIMEZONE", "UTC")
     refresh_selection = build_dbt_asset_selection([dbt_models], dbt_selector="incremental_refresh")
-    deploy = define_asset_job("deploy", selection=AssetSelection.all())
+    deploy = define_asset_job("deploy", selection=AssetSelection.all(), tags=tags)
     daily = define_asset_job(
         "daily",
         selection=AssetSelection.assets(raw_tables)
         | build_dbt_asset_selection([dbt_models], dbt_selector="daily"),
         # selectors.yml's `daily` leaves unit tests out; the models' selection
         # would take them in (dbt selects a selected model's unit tests)
-        tags={DBT_EXCLUDE_TAG: "resource_type:unit_test"},
+        tags={**tags, DBT_EXCLUDE_TAG: "resource_type:unit_test"},
         description="Raw load, source freshness, then the dbt selector `daily`.",
     )
     backfill = define_asset_job(
         "backfill",
         selection=refresh_selection,
+        tags=tags,
         description="Rebuild the incremental models' partitions of a date range "
         "(config: backfill_start, backfill_end) and everything downstream.",
     )
@@ -112,6 +118,7 @@ def build_definitions(project: DbtProject) -> Definitions:
         cron_schedule=os.environ.get("SAAS_WEEKLY_CRON", "0 3 * * 0"),
         dbt_selector="incremental_refresh",
         config=RunConfig(ops={"dbt_models": DbtBuildConfig(full_refresh=True)}),
+        tags=tags,
         execution_timezone=timezone,
     )
     daily_schedule = ScheduleDefinition(
