@@ -71,7 +71,10 @@ def build_source_freshness(manifest: Path, project: DbtProject) -> AssetChecksDe
     def source_freshness(
         context: AssetCheckExecutionContext, config: FreshnessConfig
     ) -> Iterator[AssetCheckResult]:
-        as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
+        try:
+            as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
+        except ValueError:
+            raise Failure(f"as_of must be a YYYY-MM-DD date: got {config.as_of!r}") from None
         op_context = context.op_execution_context
         target = artifacts_dir(
             project, op_context.run_id, "source_freshness", op_context.retry_number
