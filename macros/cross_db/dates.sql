@@ -39,3 +39,22 @@
             then {{ dbt.safe_cast(text_expression, dbt.type_bigint()) }}
     end
 {%- endmacro %}
+
+{#- The earliest / latest of several DATE expressions, ignoring nulls (null
+    when all are null): DuckDB's least() skips nulls, BigQuery's returns
+    null, so nulls are swapped for a date no data has, then back. -#}
+{% macro earliest_date(expressions) -%}
+    nullif(least(
+        {%- for expression in expressions -%}
+        coalesce({{ expression }}, cast('9999-12-31' as date)){{ ', ' if not loop.last }}
+        {%- endfor -%}
+    ), cast('9999-12-31' as date))
+{%- endmacro %}
+
+{% macro latest_date(expressions) -%}
+    nullif(greatest(
+        {%- for expression in expressions -%}
+        coalesce({{ expression }}, cast('0001-01-01' as date)){{ ', ' if not loop.last }}
+        {%- endfor -%}
+    ), cast('0001-01-01' as date))
+{%- endmacro %}

@@ -29,3 +29,18 @@
 {% macro user_key(customer_id, user_email) -%}
     {{ dbt.hash(dbt.concat([customer_id, "'|'", "lower(" ~ user_email ~ ")"])) }}
 {%- endmacro %}
+
+{#- A value made safe for inside a SQL string literal: single quotes
+    doubled, and on BigQuery, whose literals read backslash escapes,
+    backslashes doubled. -#}
+{% macro sql_text(value) -%}
+    {{ return(adapter.dispatch('sql_text', 'saas_usage')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_text(value) -%}
+    {{ return(value | string | replace("'", "''")) }}
+{%- endmacro %}
+
+{% macro bigquery__sql_text(value) -%}
+    {{ return(value | string | replace('\\', '\\\\') | replace("'", "\\'")) }}
+{%- endmacro %}

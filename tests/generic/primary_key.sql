@@ -1,13 +1,18 @@
-{#- The column is a primary key: never null and never repeated. One scan
-    instead of the two that `unique` + `not_null` take (it matters on views
-    over large feeds). -#}
-{% test primary_key(model, column_name) %}
+{#- The model's grain: `columns` (or the column the test is attached to)
+    are never null and never repeated. One scan, where `unique` + `not_null`
+    take two per column. -#}
+{% test primary_key(model, column_name=none, columns=none) %}
+{%- set key = columns or [column_name] %}
 
 select
-    {{ column_name }} as key_value,
+    {{ key | join(', ') }},
     count(*) as n_rows
 from {{ model }}
-group by {{ column_name }}
-having count(*) > 1 or {{ column_name }} is null
+group by {{ key | join(', ') }}
+having
+    count(*) > 1
+    {%- for column in key %}
+    or {{ column }} is null
+    {%- endfor %}
 
 {% endtest %}

@@ -1,5 +1,7 @@
-{#- One row per calendar month between the calendar_start_date and
-    calendar_end_date vars. -#}
+{#- One row per calendar month (its first and last day) between the
+    calendar_start_date and calendar_end_date vars: the calendar every
+    monthly model hangs its month series on, and MetricFlow's month-grain
+    time spine. -#}
 with
 
 spine as (

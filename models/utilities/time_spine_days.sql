@@ -1,6 +1,5 @@
-{#- MetricFlow's day-grain time spine: one row per calendar day between the
-    calendar_start_date and calendar_end_date vars. Declared as the project's
-    time spine (`time_spine:` in _semantic__models.yml). -#}
+{#- One row per calendar day between the calendar_start_date and
+    calendar_end_date vars: MetricFlow's day-grain time spine. -#}
 with
 
 spine as (
