@@ -40,15 +40,16 @@
     `date_column ~ '_text'`), the condition on the staged rows to rebuild:
     the days from the latest stored day minus `incremental_lookback_days`;
     any day whose row count in the feed differs from the stored one (a new
-    day, rows arriving late however late, rows added or removed); the days
-    between the vars `backfill_start` and `backfill_end`; and the rows whose
-    date does not parse. None on a full build.
+    day, rows arriving late however late); the days holding rows quarantined
+    for one of `recheck_reasons` (a site or user that arrives late clears
+    them); the days between the vars `backfill_start` and `backfill_end`;
+    and the rows whose date does not parse. None on a full build.
 
     Rows are counted per raw date text, a one-column scan, and only the
     distinct texts are parsed; the condition is on the raw text, so the
     warehouse skips the other rows before parsing anything. The model stores
     each row's day, or 1900-01-01 when it does not parse, as `partition_date`. -#}
-{% macro incremental_days_condition(staged, date_column) %}
+{% macro incremental_days_condition(staged, date_column, recheck_reasons=[]) %}
     {%- if not is_incremental() -%}{{ return(none) }}{%- endif -%}
     {%- set text_column = date_column ~ '_text' -%}
     {%- set scope_sql -%}
@@ -95,6 +96,12 @@
             where
                 arrived_days.arrived_rows <> coalesce(stored_days.stored_rows, 0)
                 or arrived_days.day >= coalesce(cutoff.first_day, arrived_days.day)
+                {%- if recheck_reasons %}
+                or arrived_days.day in (
+                    select partition_date from {{ this }}
+                    where {{ in_values('dq_reason_code', recheck_reasons) }}
+                )
+                {%- endif %}
                 {%- if var('backfill_start', none) and var('backfill_end', none) %}
                 or arrived_days.day between cast('{{ var("backfill_start") }}' as date)
                 and cast('{{ var("backfill_end") }}' as date)
@@ -121,10 +128,11 @@
     `checked`: the partitions (first days of months, or days, as text) that
     hold rows loaded into `checked` after the latest load this model has
     aggregated (every row carries the start of the run that wrote it,
-    `dbt_loaded_at`, and an aggregate row the latest of its source rows'). A
-    run that did not happen or was killed leaves this watermark behind, so
-    the next run catches up. None on a full build. -#}
-{% macro partitions_loaded_since_last_run(checked, granularity='month') %}
+    `dbt_loaded_at`, and an aggregate row the latest of its source rows'),
+    and those `also_sql` selects. A run that did not happen or was killed
+    leaves this watermark behind, so the next run catches up. None on a full
+    build. -#}
+{% macro partitions_loaded_since_last_run(checked, granularity='month', also_sql=none) %}
     {%- if not is_incremental() -%}{{ return(none) }}{%- endif -%}
     {%- set partition = month_start('partition_date') if granularity == 'month' else 'partition_date' -%}
     {%- set partitions_sql -%}
@@ -133,6 +141,10 @@
         where
             dbt_loaded_at > (select max(dbt_loaded_at) from {{ this }})
             and partition_date > cast('1900-01-01' as date)
+        {%- if also_sql %}
+        union distinct
+        {{ also_sql }}
+        {%- endif %}
         order by partition_start
     {%- endset -%}
     {%- set partitions = [] -%}

@@ -8,7 +8,9 @@
     two identical runs on one day are two runs, never duplicates.
 
     Incremental by day, like int_user_activity_checked. -#}
-{%- set days_to_rebuild = incremental_days_condition(ref('stg_saas__background_jobs'), 'job_date') -%}
+{%- set days_to_rebuild = incremental_days_condition(
+    ref('stg_saas__background_jobs'), 'job_date', recheck_reasons=['orphan_site', 'site_customer_mismatch']
+) -%}
 
 with
 

@@ -5,14 +5,19 @@
 ) }}
 {#- Every staged activity row with its data-quality verdict: the first rule
     it breaks (quarantine_rules in the YAML), else a duplicate of another
-    clean row's user, site, date and activity type. Two soft anomalies stay
-    clean and are flagged: activity on a site of the customer the user is not
-    assigned to, and activity dated before the user's registration.
+    clean row's user, site, date and activity type. What depends on the
+    user's registration and assignments (the 30-day rule, the soft
+    anomalies) is worked out in the month aggregate, against the lookups of
+    the day it is built.
 
     Incremental by day: a run rebuilds the days incremental_days_condition
-    picks (the lookback window, days whose row count changed, a backfill
+    picks (the lookback window, days whose row count changed, days with rows
+    quarantined for a site or user that may have arrived since, a backfill
     range, undated rows) and replaces those days whole. -#}
-{%- set days_to_rebuild = incremental_days_condition(ref('stg_saas__user_activity'), 'activity_date') -%}
+{%- set days_to_rebuild = incremental_days_condition(
+    ref('stg_saas__user_activity'), 'activity_date',
+    recheck_reasons=['orphan_site', 'site_customer_mismatch', 'unknown_user']
+) -%}
 {%- set key_columns = ['customer_id', 'user_email', 'site_id', 'activity_date', 'activity_type'] -%}
 {%- set columns = key_columns + ['event_count', 'activity_date_text', 'event_count_text'] -%}
 
@@ -57,15 +62,6 @@ users as (
 
 ),
 
-assignments as (
-
-    select
-        user_key,
-        site_id
-    from {{ ref('int_user_site_assignments') }}
-
-),
-
 -- Duplicates are rare. The keys seen more than once in the input are found
 -- with one aggregate, and only their rows are ranked: a window over every
 -- row would sort the whole feed.
@@ -85,7 +81,6 @@ joined as (
         users.user_key,
         sites.customer_id as site_customer_id,
         users.registration_date as user_registration_date,
-        assignments.user_key is null as is_unassigned_site,
         duplicate_candidates.site_id is not null as is_duplicate_candidate
     from activity
     left join sites
@@ -94,10 +89,6 @@ joined as (
         on
             activity.customer_id = users.customer_id
             and activity.user_email = users.user_email
-    left join assignments
-        on
-            users.user_key = assignments.user_key
-            and activity.site_id = assignments.site_id
     left join duplicate_candidates
         on
         {%- for column in key_columns %}
@@ -147,9 +138,6 @@ final as (
         activity_date,
         activity_type,
         event_count,
-        user_registration_date,
-        coalesce(is_unassigned_site, false) as is_unassigned_site,
-        coalesce(activity_date < user_registration_date, false) as is_before_registration,
         {{ dq_reason(key_columns) }},
         case when row_reason_code is not null or row_rank > 1 or key_rank > 1
             then activity_date_text end as activity_date_text,

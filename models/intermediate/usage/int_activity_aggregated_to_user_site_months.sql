@@ -7,12 +7,31 @@
     type, the 30-day rule, the soft-anomaly counts and the first and last
     days. A user is identified by user_key (customer + email) and counted per
     site, never across sites. Everything above the daily rows (site-months,
-    user-months, users, sites) is read from here.
+    user-months, users, sites) is read from here. Soft anomalies are counted,
+    not quarantined: activity on a site of the customer the user is not
+    assigned to, and activity dated before the user's registration.
 
     Incremental by month: a run rebuilds the months holding activity rows
-    loaded since its last run (partitions_loaded_since_last_run). -#}
-{%- set months = partitions_loaded_since_last_run(ref('int_user_activity_checked')) -%}
-{%- set after_onboarding = days_between('user_registration_date', 'activity_date')
+    loaded since its last run, and the months whose rows were built with a
+    registration date or an assignment that has changed since (a late
+    registration row can move a user's merged registration date back). -#}
+{%- set lookups_changed -%}
+    select stored.month_start
+    from {{ this }} as stored
+    left join {{ ref('int_users_deduplicated') }} as users
+        on stored.user_key = users.user_key
+    left join {{ ref('int_user_site_assignments') }} as assignments
+        on
+            stored.user_key = assignments.user_key
+            and stored.site_id = assignments.site_id
+    where
+        stored.registration_date is distinct from users.registration_date
+        or stored.is_assigned_site <> (assignments.user_key is not null)
+{%- endset -%}
+{%- set months = partitions_loaded_since_last_run(
+    ref('int_user_activity_checked'), also_sql=lookups_changed
+) -%}
+{%- set after_onboarding = days_between('registration_date', 'activity_date')
     ~ ' >= ' ~ var('onboarding_days') -%}
 
 with
@@ -26,14 +45,40 @@ checked as (
 
 ),
 
+users as (
+
+    select
+        user_key,
+        registration_date
+    from {{ ref('int_users_deduplicated') }}
+
+),
+
+assignments as (
+
+    select
+        user_key,
+        site_id
+    from {{ ref('int_user_site_assignments') }}
+
+),
+
 activity as (
 
     select
-        *,
-        {{ month_start('activity_date') }} as month_start,
-        {{ month_end('activity_date') }} as month_end
+        checked.*,
+        users.registration_date,
+        assignments.user_key is not null as is_assigned_site,
+        {{ month_start('checked.activity_date') }} as month_start,
+        {{ month_end('checked.activity_date') }} as month_end
     from checked
-    where dq_reason_code is null
+    inner join users
+        on checked.user_key = users.user_key
+    left join assignments
+        on
+            checked.user_key = assignments.user_key
+            and checked.site_id = assignments.site_id
+    where checked.dq_reason_code is null
 
 ),
 
@@ -44,13 +89,15 @@ aggregated as (
         site_id,
         month_start,
         min(customer_id) as customer_id,
+        min(registration_date) as registration_date,
+        {{ dbt.bool_or('is_assigned_site') }} as is_assigned_site,
         {{ sum_int('event_count') }} as events_total,
         {{ pivot_sum('activity_type', var('activity_types'), 'event_count', 'events') }},
         {{ sum_int('case when ' ~ after_onboarding ~ ' then event_count else 0 end') }}
             as events_after_onboarding,
-        {{ sum_int('case when is_unassigned_site then event_count else 0 end') }}
+        {{ sum_int('case when not is_assigned_site then event_count else 0 end') }}
             as events_unassigned_site,
-        {{ sum_int('case when is_before_registration then event_count else 0 end') }}
+        {{ sum_int('case when activity_date < registration_date then event_count else 0 end') }}
             as events_before_registration,
         {{ dbt.bool_or(
             'event_count > 0 and activity_date = month_end and ' ~ after_onboarding
