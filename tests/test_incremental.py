@@ -17,8 +17,11 @@ One replay is shared by the tests of this module (in file order):
 * a second project copy builds the final data from scratch (full refresh).
 
 Then: the daily job run twice changes nothing; a second concurrent run is
-turned away at once; builds killed midway complete on the next run; data
-taken back (days and a whole month retracted) is removed.
+turned away at once; builds killed midway complete on the next run; a
+backfill of a date range equals a full refresh.
+
+Feeds are append-only: a day taken back from a feed is not removed by an
+incremental run (the weekly full refresh of `incremental_refresh` does it).
 
 Loading: each day's CSVs are loaded into the raw schema with DuckDB's
 ``read_csv`` (all text), which is what the project's seed materialization
@@ -343,6 +346,7 @@ def rebuilt_months(project: Project) -> dict[str, int]:
     }
 
 
+
 def all_materialized(project: Project) -> list[str]:
     with duckdb.connect(str(project.database_path), read_only=True) as connection:
         rows = connection.execute(
@@ -368,7 +372,8 @@ def test_day_by_day_replay_equals_full_refresh(replay: Replay) -> None:
     with duckdb.connect(str(replay.incremental.database_path), read_only=True) as connection:
         reasons = dict(
             connection.execute(
-                "select dq_reason_code, count(*) from quarantine_user_activity group by 1"
+                "select dq_reason_code, count(*) from fct_quarantined_rows "
+                "where raw_table = 'saas_user_activity' group by 1"
             ).fetchall()
         )
         assert reasons == {"duplicate_row": 1, "invalid_date": 2}
@@ -400,19 +405,13 @@ def test_daily_job_twice_with_no_new_data_changes_nothing(replay: Replay) -> Non
     job = run_daily(project, "--as-of", (LAST_DAY + dt.timedelta(days=1)).isoformat())
     assert job.returncode == 0, job.stdout[-6000:] + job.stderr[-3000:]
     assert compare_relations(before, project.database_path, tables) == {}
-    # the month-grain aggregates find nothing changed and write nothing
-    # (dbt-duckdb reports no row counts: their scopes are in the log);
-    # fct_site_months compares in SQL: the rows its incremental run wrote
-    # (its compiled select, run again on the same data) are none
-    compiled = project.target_dir / "compiled/saas_usage/models/marts/core/fct_site_months.sql"
-    with duckdb.connect(str(project.database_path), read_only=True) as connection:
-        written = connection.execute(f"select count(*) from ({compiled.read_text()})").fetchone()
-    assert written == (0,)
+    # with no new data, the incremental models rebuild their lookback window
+    # only: its days (06-02 .. 06-05, in the log as date texts) and the one
+    # month they fall in (dbt-duckdb reports no row counts: scopes are logged)
     assert rebuilt_months(project) == {
-        "int_activity_aggregated_to_site_months": 0,
-        "int_activity_aggregated_to_user_site_months": 0,
-        "int_storage_aggregated_to_site_months": 0,
-        "int_background_jobs_aggregated_to_site_months": 0,
+        "int_activity_aggregated_to_user_site_months": 1,
+        "int_storage_aggregated_to_site_months": 1,
+        "int_background_jobs_aggregated_to_site_months": 1,
     }
     # freshness ran as of the morning after the last day, and passed
     sources = json.loads((project.target_dir / "sources.json").read_text())
@@ -506,23 +505,15 @@ def test_killed_builds_complete_on_the_next_run(replay: Replay) -> None:
     assert compare_relations(project.database_path, reference.database_path, tables) == {}
 
 
-def test_retracted_days_and_months_are_removed(replay: Replay) -> None:
-    """Data taken back (the feeds regenerated through an earlier day, across
-    the month boundary): an incremental run drops the days and months that
-    are gone, and equals a full refresh of the remaining data."""
+def test_backfill_of_a_date_range_equals_a_full_refresh(replay: Replay) -> None:
+    """The backfill vars rebuild every day of their range (here all of May)
+    and the months above them; the result still equals a full refresh."""
     project, reference = replay.incremental, replay.full_refresh
-    generate(project, replay.arrivals, dt.date(2024, 5, 30))
-    load_raw(project)
-    must(project.dbt("run", "--selector", "daily"))
-
-    for path in project.seeds_dir.glob("saas_*.csv"):
-        shutil.copy(path, reference.seeds_dir / path.name)
-    load_raw(reference)
+    shutil.copy(project.database_path, reference.database_path)
     must(reference.dbt("run", "--full-refresh"))
-
+    backfill = '{backfill_start: "2024-05-01", backfill_end: "2024-05-31"}'
+    must(project.dbt("run", "--selector", "daily", "--vars", backfill))
+    assert rebuilt_months(project)["int_activity_aggregated_to_user_site_months"] == 2
     tables = all_materialized(reference)
-    assert all_materialized(project) == tables
     assert compare_relations(project.database_path, reference.database_path, tables) == {}
-    with duckdb.connect(str(project.database_path), read_only=True) as connection:
-        last = connection.execute("select max(month_start) from fct_site_months").fetchone()
-    assert last == (dt.date(2024, 5, 1),)
+

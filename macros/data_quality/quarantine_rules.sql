@@ -1,6 +1,6 @@
-{#- Data-quality rules are declared as data, in each checked model's YAML
-    (`config.meta.quarantine_rules`, in priority order: the first rule a row
-    breaks names its reason). An entry names a check and the column it guards;
+{#- Data-quality rules are declared as data at the top of each checked model
+    (`quarantine_rules`, also its `meta`), in priority order: the first rule
+    a row breaks names its reason. An entry names a check and the column it guards;
     dq_rule turns it into the reason code, the failing condition and the
     message, reading patterns and accepted values from the same vars as the
     check. A typed column `x` of staging carries its raw text as `x_text`.
@@ -64,27 +64,21 @@
     {{ return({'code': result[0], 'fails': result[1], 'message': result[2]}) }}
 {%- endmacro %}
 
-{#- `row_reason_code` and `row_reason_message` of the first rule a row
-    breaks, null when it breaks none (the model's own quarantine_rules). -#}
-{% macro dq_row_reason() -%}
-    {%- set rules = [] -%}
-    {#- the model's YAML is applied after its SQL is parsed: read it at run time -#}
-    {%- set declared = model.config.meta.get('quarantine_rules', []) if execute else [] -%}
-    {%- for rule in declared -%}
-        {%- do rules.append(dq_rule(rule)) -%}
+{#- `row_reason_code` and `row_reason_message` of the first of `rules` (a
+    model's quarantine_rules) a row breaks, null when it breaks none. -#}
+{% macro dq_row_reason(rules) -%}
+    {%- set checks = [] -%}
+    {%- for rule in rules -%}
+        {%- do checks.append(dq_rule(rule)) -%}
     {%- endfor -%}
-    {%- if not rules -%}
-        {{ exceptions.raise_compiler_error(this ~ " declares no quarantine_rules in its YAML meta") if execute }}
-        {%- do rules.append({'code': 'none', 'fails': 'false', 'message': "''"}) -%}
-    {%- endif -%}
     case
-        {%- for rule in rules %}
-        when {{ rule.fails }} then '{{ rule.code }}'
+        {%- for check in checks %}
+        when {{ check.fails }} then '{{ check.code }}'
         {%- endfor %}
     end as row_reason_code,
     case
-        {%- for rule in rules %}
-        when {{ rule.fails }} then {{ rule.message }}
+        {%- for check in checks %}
+        when {{ check.fails }} then {{ check.message }}
         {%- endfor %}
     end as row_reason_message
 {%- endmacro %}

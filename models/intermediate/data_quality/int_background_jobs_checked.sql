@@ -1,10 +1,24 @@
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: macros/data_quality/quarantine_rules.sql). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['customer_id', 'site_id']},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
+    {'check': 'date', 'column': 'job_date'},
+    {'check': 'whole_number', 'column': 'job_minutes'},
+    {'check': 'non_negative', 'column': 'job_minutes'},
+    {'check': 'one_of', 'column': 'background_job_type', 'values': 'background_job_types'},
+    {'check': 'known_site'},
+    {'check': 'site_of_customer'},
+] -%}
 {{ config(
+    meta={'quarantine_rules': quarantine_rules},
     materialized='incremental',
     on_schema_change='fail',
     **partition_config('partition_date', 'day', cluster_by=['customer_id', 'site_id'], incremental=true)
 ) }}
 {#- Every staged background-job run with its data-quality verdict: the first
-    rule it breaks (quarantine_rules in the YAML). Runs have no natural key:
+    rule it breaks (quarantine_rules above). Runs have no natural key:
     two identical runs on one day are two runs, never duplicates.
 
     Incremental by day, like int_user_activity_checked. -#}
@@ -48,7 +62,7 @@ row_checked as (
 
     select
         *,
-        {{ dq_row_reason() }}
+        {{ dq_row_reason(quarantine_rules) }}
     from joined
 
 ),

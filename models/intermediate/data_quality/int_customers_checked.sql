@@ -1,5 +1,15 @@
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: macros/data_quality/quarantine_rules.sql). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['customer_id']},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'one_of', 'column': 'industry', 'values': 'industries'},
+    {'check': 'one_of', 'column': 'region', 'values': 'regions'},
+    {'check': 'one_of', 'column': 'account_tier', 'values': 'account_tiers'},
+] -%}
+{{ config(meta={'quarantine_rules': quarantine_rules}) }}
 {#- Every staged customer row with its data-quality verdict: the first rule
-    it breaks (quarantine_rules in the YAML), else a duplicate of another
+    it breaks (quarantine_rules above), else a duplicate of another
     clean row's customer_id. A view: a few thousand rows at most. -#}
 {%- set columns = ['customer_id', 'industry', 'region', 'account_tier', 'contact_email'] -%}
 
@@ -15,7 +25,7 @@ row_checked as (
 
     select
         *,
-        {{ dq_row_reason() }}
+        {{ dq_row_reason(quarantine_rules) }}
     from customers
 
 ),

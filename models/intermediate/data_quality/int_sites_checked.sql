@@ -1,5 +1,14 @@
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: macros/data_quality/quarantine_rules.sql). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['site_id', 'customer_id']},
+    {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'known_customer'},
+] -%}
+{{ config(meta={'quarantine_rules': quarantine_rules}) }}
 {#- Every staged site row with its data-quality verdict: the first rule it
-    breaks (quarantine_rules in the YAML; its customer must be a clean
+    breaks (quarantine_rules above; its customer must be a clean
     customer), else a duplicate of another clean row's site_id. A view: tens
     of thousands of rows at most. -#}
 {%- set columns = ['site_id', 'customer_id'] -%}
@@ -35,7 +44,7 @@ row_checked as (
 
     select
         *,
-        {{ dq_row_reason() }}
+        {{ dq_row_reason(quarantine_rules) }}
     from joined
 
 ),

@@ -1,10 +1,23 @@
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: macros/data_quality/quarantine_rules.sql). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['customer_id', 'site_id']},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
+    {'check': 'date', 'column': 'storage_date'},
+    {'check': 'whole_number', 'column': 'storage_bytes'},
+    {'check': 'non_negative', 'column': 'storage_bytes'},
+    {'check': 'known_site'},
+    {'check': 'site_of_customer'},
+] -%}
 {{ config(
+    meta={'quarantine_rules': quarantine_rules},
     materialized='incremental',
     on_schema_change='fail',
     **partition_config('partition_date', 'day', cluster_by=['customer_id', 'site_id'], incremental=true)
 ) }}
 {#- Every staged storage snapshot with its data-quality verdict: the first
-    rule it breaks (quarantine_rules in the YAML), else a duplicate of
+    rule it breaks (quarantine_rules above), else a duplicate of
     another clean snapshot of the same site and day.
 
     Incremental by day, like int_user_activity_checked. -#}
@@ -50,7 +63,7 @@ row_checked as (
 
     select
         *,
-        {{ dq_row_reason() }}
+        {{ dq_row_reason(quarantine_rules) }}
     from joined
 
 ),

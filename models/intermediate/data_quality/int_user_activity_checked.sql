@@ -1,10 +1,26 @@
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: macros/data_quality/quarantine_rules.sql). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['customer_id', 'site_id', 'user_email']},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
+    {'check': 'format', 'column': 'user_email', 'pattern': 'email_pattern', 'pii': true},
+    {'check': 'date', 'column': 'activity_date'},
+    {'check': 'whole_number', 'column': 'event_count'},
+    {'check': 'non_negative', 'column': 'event_count'},
+    {'check': 'one_of', 'column': 'activity_type', 'values': 'activity_types'},
+    {'check': 'known_site'},
+    {'check': 'site_of_customer'},
+    {'check': 'known_user'},
+] -%}
 {{ config(
+    meta={'quarantine_rules': quarantine_rules},
     materialized='incremental',
     on_schema_change='fail',
     **partition_config('partition_date', 'day', cluster_by=['customer_id', 'site_id'], incremental=true)
 ) }}
 {#- Every staged activity row with its data-quality verdict: the first rule
-    it breaks (quarantine_rules in the YAML), else a duplicate of another
+    it breaks (quarantine_rules above), else a duplicate of another
     clean row's user, site, date and activity type. What depends on the
     user's registration and assignments (the 30-day rule, the soft
     anomalies) is worked out in the month aggregate, against the lookups of
@@ -101,7 +117,7 @@ row_checked as (
 
     select
         *,
-        {{ dq_row_reason() }}
+        {{ dq_row_reason(quarantine_rules) }}
     from joined
 
 ),

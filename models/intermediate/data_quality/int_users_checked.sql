@@ -1,6 +1,18 @@
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: macros/data_quality/quarantine_rules.sql). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['customer_id', 'site_id', 'user_email']},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
+    {'check': 'format', 'column': 'user_email', 'pattern': 'email_pattern', 'pii': true},
+    {'check': 'date', 'column': 'registration_date'},
+    {'check': 'one_of', 'column': 'license_type', 'values': 'license_types'},
+    {'check': 'known_site'},
+    {'check': 'site_of_customer'},
+] -%}
 {{ config(materialized='table') }}
 {#- Every staged user-site assignment with its data-quality verdict: the
-    first rule it breaks (quarantine_rules in the YAML; its site must be a
+    first rule it breaks (quarantine_rules above; its site must be a
     clean site of its customer), else a duplicate of another clean row's
     customer, site and email. Assignments of one user that disagree on
     registration date or licence are not errors: int_users_deduplicated
@@ -41,7 +53,7 @@ row_checked as (
 
     select
         *,
-        {{ dq_row_reason() }}
+        {{ dq_row_reason(quarantine_rules) }}
     from joined
 
 ),
