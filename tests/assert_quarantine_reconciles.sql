@@ -27,7 +27,10 @@ books as (
         '{{ raw_table }}' as raw_table,
         (select count(*) from {{ ref(staging) }}) as staged_rows,
         (select count(*) from {{ ref(checked) }}) as checked_rows,
-        (select count(*) from {{ ref(checked) }} where dq_reason_code is not null) as failed_rows
+        (
+            select count(*) from {{ ref(checked) }}
+            where dq_reason_code is not null
+        ) as failed_rows
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),

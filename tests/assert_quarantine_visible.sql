@@ -1,10 +1,5 @@
 {{ config(severity='warn') }}
--- Quarantine is visible in every run: warns with one row per raw table and
--- reason that has quarantined rows (how many, and one example message).
-select
-    raw_table,
-    dq_reason_code,
-    count(*) as quarantined_rows,
-    min(dq_reason_message) as example_message
-from {{ ref('fct_quarantined_rows') }}
-group by raw_table, dq_reason_code
+-- Quarantine is visible in every run: warns with one row per raw table that
+-- has quarantined rows, and logs how many and why, e.g.
+--   quarantine saas_storage: 25 of 2276 raw rows quarantined (1.10%): invalid_date 20, negative_number 5
+{{ quarantine_by_table(log_label='quarantine') }}

@@ -1,37 +1,20 @@
--- A feed gone bad stops the build: fails for each raw table whose
--- quarantined share of its rows exceeds the `quarantine_max_share` var
--- (default 1%). A few bad rows only show in assert_quarantine_visible.
+-- A feed gone bad stops the build: fails for each raw table whose share of
+-- quarantined rows exceeds the `quarantine_max_share` var (default 1%), and
+-- logs it. A few bad rows only warn (assert_quarantine_visible).
+{%- set limit = var('quarantine_max_share') %}
 with
 
-rows_per_table as (
-    select
-        raw_table,
-        count(*) as quarantined_rows
-    from {{ ref('fct_quarantined_rows') }}
-    group by raw_table
-),
-
-raw_rows as (
-    {%- for raw_table, staging in [
-        ('saas_customer_info', 'stg_saas__customers'), ('saas_sites', 'stg_saas__sites'),
-        ('saas_users', 'stg_saas__users'), ('saas_user_activity', 'stg_saas__user_activity'),
-        ('saas_storage', 'stg_saas__storage'), ('saas_background_jobs', 'stg_saas__background_jobs'),
-    ] %}
-    select '{{ raw_table }}' as raw_table, count(*) as raw_rows from {{ ref(staging) }}
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
-),
-
 shares as (
-    select
-        rows_per_table.raw_table,
-        rows_per_table.quarantined_rows,
-        raw_rows.raw_rows,
-        {{ safe_divide('rows_per_table.quarantined_rows', 'raw_rows.raw_rows') }} as quarantined_share
-    from rows_per_table
-    inner join raw_rows
-        on rows_per_table.raw_table = raw_rows.raw_table
+    {{ quarantine_by_table() }}
 )
 
 select * from shares
-where quarantined_share > {{ var('quarantine_max_share') }}
+where quarantined_share > {{ limit }}
+{%- if execute %}
+{%- for row in run_query(quarantine_by_table() ~ ' order by 1').rows if row[3] > limit %}
+{{- log('quarantine over the limit ' ~ row[0] ~ ': ' ~ row[2] ~ ' of ' ~ row[1]
+        ~ ' raw rows quarantined (' ~ '%.2f' | format(100 * row[3])
+        ~ '%, above the quarantine_max_share limit of ' ~ '%.2f' | format(100 * limit) ~ '%): '
+        ~ row[4], info=true) }}
+{%- endfor %}
+{%- endif %}

@@ -50,7 +50,7 @@
     warehouse skips the other rows before parsing anything. The model stores
     each row's day, or 1900-01-01 when it does not parse, as `partition_date`. -#}
 {% macro incremental_days_condition(staged, date_column, recheck_reasons=[]) %}
-    {%- if not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
     {%- set text_column = date_column ~ '_text' -%}
     {%- set scope_sql -%}
         with
@@ -133,7 +133,7 @@
     leaves this watermark behind, so the next run catches up. None on a full
     build. -#}
 {% macro partitions_loaded_since_last_run(checked, granularity='month', also_sql=none) %}
-    {%- if not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
     {%- set partition = month_start('partition_date') if granularity == 'month' else 'partition_date' -%}
     {%- set partitions_sql -%}
         select distinct {{ partition }} as partition_start

@@ -75,13 +75,13 @@ licences as (
     select
         spine.site_id,
         spine.month_start,
-        {%- for registered, licensed in licence_counts %}
-        cast(sum(coalesce(registrations.{{ registered }}, 0)) over (
-            partition by spine.site_id
-            order by spine.month_start
-            rows between unbounded preceding and current row
+    {%- for registered, licensed in licence_counts %}
+    cast(sum(coalesce(registrations.{{ registered }}, 0)) over (
+        partition by spine.site_id
+        order by spine.month_start
+        rows between unbounded preceding and current row
         ) as {{ dbt.type_bigint() }}) as {{ licensed }}{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from spine
     left join registrations
         on

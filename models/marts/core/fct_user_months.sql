@@ -65,8 +65,8 @@ spine as (
     cross join date_range
     inner join {{ ref('time_spine_months') }} as months
         on
-            months.month_start >= first_months.first_month
-            and months.month_start <= date_range.data_end_month
+            first_months.first_month <= months.month_start
+            and date_range.data_end_month >= months.month_start
 
 ),
 

@@ -26,10 +26,9 @@ with
     select
         '{{ raw_table }}' as raw_table,
         customer_id,
-        {{ 'site_id' if raw_table != 'saas_customer_info' else 'cast(null as ' ~ dbt.type_string() ~ ')' }}
-            as site_id,
+        {{ 'site_id' if raw_table != 'saas_customer_info' else 'cast(null as ' ~ dbt.type_string() ~ ')' }},
         {{ 'user_key' if raw_table in ['saas_users', 'saas_user_activity']
-            else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as user_key,
+            else 'cast(null as ' ~ dbt.type_string() ~ ')' }},
         {{ spec.date or 'cast(null as date)' }} as row_date,
         {{ quarantined_values(spec['values']) }} as raw_values,
         dq_reason_code,

@@ -67,7 +67,7 @@ active_users as (
     ) as user_sites
         on
             sites.site_id = user_sites.site_id
-            and user_sites.first_activity_date <= sites.window_end_date
+            and sites.window_end_date >= user_sites.first_activity_date
     group by sites.site_id
 
 ),

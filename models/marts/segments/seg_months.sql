@@ -67,7 +67,8 @@ site_metrics as (
     from {{ ref('fct_site_months') }} as site_months
     inner join customer_segments
         on site_months.customer_id = customer_segments.customer_id
-    group by customer_segments.segment_type, customer_segments.segment_value, site_months.month_start
+    group by
+        customer_segments.segment_type, customer_segments.segment_value, site_months.month_start
 
 ),
 
@@ -92,13 +93,13 @@ joined as (
         spine.segment_type,
         spine.segment_value,
         spine.month_start,
+        site_metrics.storage_gib_avg,
         coalesce(site_metrics.customers, 0) as customers,
         coalesce(site_metrics.sites, 0) as sites,
         coalesce(site_metrics.active_sites, 0) as active_sites,
         coalesce(user_metrics.licensed_users, 0) as licensed_users,
         coalesce(user_metrics.active_users, 0) as active_users,
         coalesce(site_metrics.events_total, 0) as events_total,
-        site_metrics.storage_gib_avg,
         coalesce(site_metrics.job_minutes_total, 0) as job_minutes_total
     from spine
     left join site_metrics
