@@ -122,10 +122,9 @@ class Params:
     sites_per_tier: tuple[tuple[int, int], ...] = ((1, 2), (2, 4), (3, 7))  # inclusive
     prewindow_customer_share: float = 0.30  # customers whose first site predates the window
     prewindow_max_days: int = 540  # how far before the window a pre-window go-live can be
-    inwindow_golive_tail_days: int = 30  # no in-window go-live in the last N days
     site_stagger_mean_days: float = 120.0  # later sites of a customer follow the first
     site_engagement_sigma: float = 0.20
-    natural_churn_share: float = 0.04  # non-planted sites that churn inside the window
+    natural_churn_per_year: float = 0.03  # churn rate of ordinary live sites
     storage_rows_after_churn_days: int = 30  # storage stays (flat) this long after churn
     # --- users -------------------------------------------------------------
     users_per_site_median: tuple[float, ...] = (15.0, 34.0, 56.0)  # by tier

@@ -96,20 +96,23 @@ def _go_lives(
     p: Params,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Go-live day of every site: a customer's first site, then the others staggered."""
+    """Go-live day of every drawn site: a customer's first site, then the others staggered.
+
+    Drawn without regard to the window's end: some fall after it (see
+    ``_sites_live_by_window_end``).
+    """
     n_cust, n_site = customers.n, len(site_customer)
     per_customer = np.diff(site_start)
-    last_golive = max(1, n_days - p.inwindow_golive_tail_days)
     pre = rng.random(n_cust) < p.prewindow_customer_share
     first_golive = np.where(
         pre,
         -rng.integers(1, p.prewindow_max_days + 1, size=n_cust),
-        rng.integers(0, last_golive, size=n_cust),
+        rng.integers(0, n_days, size=n_cust),
     )
     stagger = np.floor(rng.exponential(p.site_stagger_mean_days, size=n_site)).astype(np.int64)
     first_site = site_start[:-1] + np.floor(rng.random(n_cust) * per_customer).astype(np.int64)
     stagger[first_site] = 0
-    golive = np.minimum(first_golive[site_customer] + stagger, last_golive - 1)
+    golive = first_golive[site_customer] + stagger
     heavy_sites = customers.heavy[site_customer]
     golive[heavy_sites] = np.minimum(
         golive[heavy_sites], -rng.integers(30, 365, size=int(heavy_sites.sum()))
@@ -117,16 +120,23 @@ def _go_lives(
     return golive
 
 
-def _plant_sites(
+def _pick_planted_sites(
+    site_start: np.ndarray, roles: PlantedSiteRoles, rng: np.random.Generator
+) -> dict[str, int]:
+    """One site of each role's host customer (a different one for each role)."""
+    picked: dict[str, int] = {}
+    for name, host in roles.host.items():
+        candidates = np.arange(site_start[host], site_start[host + 1])
+        candidates = candidates[~np.isin(candidates, list(picked.values()))]
+        picked[name] = int(candidates[rng.integers(len(candidates))])
+    return picked
+
+
+def _schedule_planted_sites(
     sites: Sites, roles: PlantedSiteRoles, p: Params, rng: np.random.Generator
 ) -> None:
-    """Pick one site of each role's host and give it the role's go-live, churn or gaps."""
-    for name, host in roles.host.items():
-        candidates = np.arange(sites.start[host], sites.start[host + 1])
-        candidates = candidates[~sites.exclusive[candidates]]
-        s = int(candidates[rng.integers(len(candidates))])
-        sites.exclusive[s] = True
-        sites.planted[name] = s
+    """Give each planted site its role's go-live, churn or gaps."""
+    for name, s in sites.planted.items():
         if name == "churned":
             sites.golive[s] = -int(rng.integers(30, 400))
             sites.churn[s] = int(rng.integers(roles.churn_lo, roles.churn_hi + 1))
@@ -144,38 +154,66 @@ def _plant_sites(
 def _natural_churn(
     sites: Sites, customers: Customers, n_days: int, p: Params, rng: np.random.Generator
 ) -> None:
-    """Some ordinary sites stop inside the window."""
-    first_day = np.maximum(sites.golive, 0)
+    """Ordinary sites churn at a constant rate from 30 days after go-live.
+
+    A constant hazard keeps the share of live sites churning each month flat
+    across the window, first and last months included; a churn day drawn after
+    the window's end is no churn in the data. (Drawing the day inside each site's
+    remaining window instead would crowd churn into the last months, where late
+    sites have little window left.)
+    """
     ordinary = (
         ~sites.exclusive & ~customers.heavy[sites.customer] & ~customers.internal[sites.customer]
     )
-    natural = (
-        ordinary & (rng.random(sites.n) < p.natural_churn_share) & (first_day + 30 < n_days - 1)
-    )
-    natural_day = first_day + 30 + np.floor(rng.random(sites.n) * (n_days - 1 - first_day - 30))
-    sites.churn[natural] = natural_day[natural].astype(np.int64)
+    # no memory in a constant hazard: a site live before the window is at risk from day 0
+    earliest = np.maximum(sites.golive + 30, 0)
+    mean_days = 365.25 / p.natural_churn_per_year
+    day = earliest + np.floor(rng.exponential(mean_days, size=sites.n)).astype(np.int64)
+    churns = ordinary & (day < n_days)
+    sites.churn[churns] = day[churns]
+
+
+def _sites_live_by_window_end(
+    golive: np.ndarray, planted: dict[str, int], n_days: int
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Which drawn sites exist: those going live by the window's end, and the planted ones.
+
+    A site whose go-live falls after the window has not gone live yet, so it is
+    not in the data, as on the real platform at that date. Clamping it onto the
+    last allowed day would pile new sites up in the last month; redrawing it
+    inside the window would squeeze a late customer's later sites into the last
+    months.
+    Planted sites get an in-window go-live afterwards, so they always exist.
+    """
+    exists = golive < n_days
+    exists[list(planted.values())] = True
+    new_index = np.cumsum(exists) - 1
+    return exists, {name: int(new_index[s]) for name, s in planted.items()}
 
 
 def draw_sites(
     customers: Customers, roles: PlantedSiteRoles, n_days: int, p: Params, rng: np.random.Generator
 ) -> Sites:
-    """Every site of the run, with its planted role if it has one."""
-    per_customer = _sites_per_customer(customers, roles, p, rng)
-    n_site = int(per_customer.sum())
-    site_customer = np.repeat(np.arange(customers.n), per_customer).astype(np.int32)
-    site_start = np.concatenate([[0], np.cumsum(per_customer)]).astype(np.int64)
-    site_id = _site_ids(site_customer, rng)
-    golive = _go_lives(customers, site_customer, site_start, n_days, p, rng)
+    """Every site live by the window's end, with its planted role if it has one."""
+    drawn_per_customer = _sites_per_customer(customers, roles, p, rng)
+    drawn_customer = np.repeat(np.arange(customers.n), drawn_per_customer)
+    drawn_start = np.concatenate([[0], np.cumsum(drawn_per_customer)]).astype(np.int64)
+    drawn_golive = _go_lives(customers, drawn_customer, drawn_start, n_days, p, rng)
+    drawn_planted = _pick_planted_sites(drawn_start, roles, rng)
+    exists, planted = _sites_live_by_window_end(drawn_golive, drawn_planted, n_days)
+    site_customer = drawn_customer[exists].astype(np.int32)
+    per_customer = np.bincount(site_customer, minlength=customers.n).astype(np.int64)
+    n_site = len(site_customer)
 
     def never() -> np.ndarray:
         return np.full(n_site, NEVER, dtype=np.int64)
 
     sites = Sites(
         customer=site_customer,
-        start=site_start,
+        start=np.concatenate([[0], np.cumsum(per_customer)]).astype(np.int64),
         per_customer=per_customer,
-        site_id=site_id,
-        golive=golive,
+        site_id=_site_ids(site_customer, rng),
+        golive=drawn_golive[exists],
         churn=never(),
         blackout_start=never(),
         blackout_end=never(),
@@ -183,11 +221,13 @@ def draw_sites(
         factor=np.ones(n_site),
         content=np.ones(n_site),
         exclusive=np.zeros(n_site, dtype=bool),
+        planted=planted,
     )
-    _plant_sites(sites, roles, p, rng)
+    sites.exclusive[list(planted.values())] = True  # planted sites keep their own users
+    _schedule_planted_sites(sites, roles, p, rng)
     _natural_churn(sites, customers, n_days, p, rng)
     sites.factor = rng.lognormal(0.0, p.site_engagement_sigma, size=n_site)
     sites.content = rng.lognormal(0.0, p.content_size_sigma, size=n_site)
-    for s in sites.planted.values():
+    for s in planted.values():
         sites.factor[s] = 1.0
     return sites

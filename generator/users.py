@@ -56,6 +56,7 @@ class Assignments:
 def _users_per_site(
     sites: Sites, customers: Customers, p: Params, rng: np.random.Generator
 ) -> np.ndarray:
+    """Users a site gets over its life; those not registered by the window's end drop out."""
     med = np.asarray(p.users_per_site_median)[customers.tier[sites.customer]] * p.users_scale
     n_users_site = np.maximum(
         1, np.rint(rng.lognormal(np.log(med), p.users_per_site_sigma)).astype(np.int64)
@@ -67,21 +68,23 @@ def _users_per_site(
 
 
 def _registration_days(
-    primary: np.ndarray, sites: Sites, n_days: int, p: Params, rng: np.random.Generator
+    primary: np.ndarray, sites: Sites, p: Params, rng: np.random.Generator
 ) -> np.ndarray:
-    """A roll-out burst after go-live, or a uniform trickle."""
+    """A roll-out burst after go-live, or a uniform trickle over the site's first months.
+
+    Drawn without regard to the window's end or the site's churn (see ``draw_users``):
+    a trickle squeezed into the days a late site has left in the window would make
+    registrations speed up towards the window's end.
+    """
     n_user = len(primary)
-    golive, churn = sites.golive, sites.churn
     burst = rng.random(n_user) < p.burst_share
     burst_off = np.floor(rng.exponential(p.burst_mean_days, size=n_user))
-    horizon = np.minimum(p.trickle_horizon_days, n_days - 1 - golive[primary])
-    trickle_off = np.floor(rng.random(n_user) * (np.maximum(horizon, 0) + 1))
+    trickle_off = np.floor(rng.random(n_user) * (p.trickle_horizon_days + 1))
     offset = np.where(burst, burst_off, trickle_off).astype(np.int64)
     # planted sites: everybody joins in the roll-out burst (within 40 days of go-live)
     in_planted = np.isin(primary, list(sites.planted.values()))
     offset[in_planted] = np.minimum(burst_off[in_planted], 40).astype(np.int64)
-    # nobody registers on a site after it churned, nor after the window
-    return np.minimum(golive[primary] + offset, np.minimum(churn[primary], n_days) - 1)
+    return sites.golive[primary] + offset
 
 
 def _shape_planted_site_users(
@@ -110,11 +113,16 @@ def draw_users(
     customers: Customers, sites: Sites, n_days: int, p: Params, rng: np.random.Generator
 ) -> Users:
     """Every user with a primary site, a registration day, a licence and an engagement."""
-    n_users_site = _users_per_site(sites, customers, p, rng)
-    n_user = int(n_users_site.sum())
-    primary = np.repeat(np.arange(sites.n), n_users_site)
+    primary = np.repeat(np.arange(sites.n), _users_per_site(sites, customers, p, rng))
+    registration = _registration_days(primary, sites, p, rng)
+    # A user who would register after the window's end or after the site churned
+    # is not in the data (not yet, or never). Registering them on the last possible
+    # day instead would pile registrations up on the window's last day and on the
+    # eve of each churn.
+    joins = registration < np.minimum(sites.churn[primary], n_days)
+    primary, registration = primary[joins], registration[joins]
+    n_user = len(primary)
     ucust = sites.customer[primary].astype(np.int64)
-    registration = _registration_days(primary, sites, n_days, p, rng)
 
     license_ = rng.choice(3, size=n_user, p=p.license_weights).astype(np.int8)
     engagement = (
