@@ -15,6 +15,7 @@ from generator.config import (
     ACCOUNT_TIERS,
     ACTIVITY_TYPES,
     INDUSTRIES,
+    INTERNAL_ACCOUNTS,
     JOB_TYPES,
     LICENSE_TYPES,
     REGIONS,
@@ -102,7 +103,7 @@ class Vocab:
         days = np.datetime64(world.start, "D") + np.arange(self.first_day, world.n_days)
         self.date_text = text_array(np.datetime_as_string(days[:n], unit="D").tolist())
         _check_plain(world.customer_id + world.site_id + world.user_email)
-        _check_plain(world.customer_contact + list(world.internal_reason.values()))
+        _check_plain(world.customer_contact + [reason for _, reason in INTERNAL_ACCOUNTS])
         self.constants = {
             name: text_array(values)
             for name, values in {

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.config import Params
+from generator.config import FIRST_CUSTOMER_ID, INTERNAL_ACCOUNTS, Params
 
 TECHNOLOGY = 0  # index of "Technology" in INDUSTRIES
 
@@ -51,15 +51,15 @@ def draw_customers(n_cust: int, p: Params, rng: np.random.Generator) -> Customer
     )
     factor = rng.lognormal(0.0, p.customer_engagement_sigma, size=n_cust)
 
-    n_internal = 0 if n_cust < 4 else (1 if n_cust < 50 else 2 + n_cust // 1000)
-    roles = rng.permutation(n_cust)
-    internal_idx = np.sort(roles[:n_internal])
-    rest = roles[n_internal:]
-    n_heavy = 0 if len(rest) < 3 else (1 if n_cust < 20 else 2)
-    heavy_idx = np.sort(rest[:n_heavy])
+    # the reserved internal ids this run creates (the same whatever the seed)
+    reserved = np.array([cid - FIRST_CUSTOMER_ID for cid, _ in INTERNAL_ACCOUNTS])
+    internal_idx = np.sort(reserved[reserved < n_cust])
     internal = np.zeros(n_cust, dtype=bool)
     internal[internal_idx] = True
     industry[internal] = TECHNOLOGY
+    rest = rng.permutation(np.flatnonzero(~internal))
+    n_heavy = 0 if len(rest) < 3 else (1 if n_cust < 20 else 2)
+    heavy_idx = np.sort(rest[:n_heavy])
     heavy = np.zeros(n_cust, dtype=bool)
     heavy[heavy_idx] = True
     return Customers(

@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 from faker import Faker
 
-from generator.config import FIRST_CUSTOMER_ID, INTERNAL_REASONS, Params
+from generator.config import FIRST_CUSTOMER_ID, Params
 from generator.customers import Customers, draw_customers
 from generator.names import company_domains, name_pools, unique_names
 from generator.planted_users import plant_users
@@ -72,10 +72,6 @@ def _assemble_world(
         customer_factor=customers.factor,
         customer_site_start=sites.start,
         customer_user_start=users.start.astype(np.int64),
-        internal_reason={
-            int(c): INTERNAL_REASONS[i % len(INTERNAL_REASONS)]
-            for i, c in enumerate(customers.internal_idx)
-        },
         site_id=sites.site_id,
         site_customer=sites.customer,
         site_golive=sites.golive.astype(np.int64),

@@ -124,7 +124,7 @@ def run(opts: Options) -> Summary:
         if opts.fmt != "csv":
             # The lookup of internal accounts is a dbt seed (loaded by `dbt seed`,
             # which reads CSV) whatever the format of the raw tables: written as
-            # CSV too, it is ready to copy into seeds/.
+            # CSV too, so that the folder holds every table dbt reads.
             lookup = open_sink(opts.out, "saas_internal_accounts", "csv")
             extra.append(lookup)
             lookup.write(internal_table(vocab))

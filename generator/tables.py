@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.columns import Vocab, number_array, sort_order, text_array
-from generator.config import JOB_TYPES
+from generator.config import INTERNAL_ACCOUNTS, JOB_TYPES
 
 
 # --------------------------------------------------------------------------
@@ -43,14 +43,13 @@ def sites_table(v: Vocab) -> pa.Table:
 
 
 def internal_table(v: Vocab) -> pa.Table:
-    w = v.world
-    ids = sorted(w.internal_reason)
-    reasons = text_array([w.internal_reason[c] for c in ids])
+    """The lookup of internal tenants: every reserved id, created by this run or not."""
+    rows = np.arange(len(INTERNAL_ACCOUNTS))
     return v.table(
         "saas_internal_accounts",
         {
-            "customer_id": v.strings(np.asarray(ids, dtype=np.int64), v.customer_id),
-            "reason": v.strings(np.arange(len(ids)), reasons),
+            "customer_id": v.strings(rows, text_array([str(c) for c, _ in INTERNAL_ACCOUNTS])),
+            "reason": v.strings(rows, text_array([reason for _, reason in INTERNAL_ACCOUNTS])),
         },
     )
 

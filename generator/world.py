@@ -36,7 +36,6 @@ class World:
     customer_factor: np.ndarray
     customer_site_start: np.ndarray  # sites of customer c: [start[c], start[c + 1])
     customer_user_start: np.ndarray  # users of customer c: [start[c], start[c + 1])
-    internal_reason: dict[int, str]
     # sites (index = (customer_id, site_id) order)
     site_id: list[str]
     site_customer: np.ndarray

@@ -37,7 +37,8 @@ Seven tables, each with a header in exactly this column order:
   event_count (one row per customer, user, site, date and activity type; count >= 1)
 * ``saas_background_jobs``: customer_id, site_id, date, background_job_type,
   background_job_min (one row per job run; minutes >= 1)
-* ``saas_internal_accounts``: customer_id, reason (internal/test tenants)
+* ``saas_internal_accounts``: customer_id, reason (internal/test tenants): reference
+  data, the same for every run and committed as ``seeds/saas_internal_accounts.csv``
 
 plus ``_planted_cases.json``, the manifest of planted signals (below).
 
@@ -80,8 +81,11 @@ Behaviour model (parameters in ``generator/config.py``, ``Params``)
 Customers. Tier SMB 50% / Commercial 35% / Enterprise 15% and region North
 America 50% / EMEA 30% / APAC 20% in exact proportions (stratified, shuffled);
 industry a weighted draw over ten industries. Each customer has an engagement
-factor (lognormal, sigma 0.25). Internal test customers: none below 4 customers,
-1 below 50, else 2 plus 1 per 1,000 customers (industry Technology).
+factor (lognormal, sigma 0.25). Internal test customers have reserved ids (the
+lookup lists ten: 1000000004, 1000000050, then every 1,000th up to 1000008000);
+a run creates those below its customer count (none below 4 customers, 1 below 50,
+2 below 1,000, then 1 more per 1,000) with industry Technology and our own
+e-mail domain. Ids a run does not reach are in the lookup only.
 
 Sites. SMB 1-2, Commercial 2-4, Enterprise 3-7 sites. About 30% of customers went
 live before the window (up to 540 days before), the rest on a uniform day of the

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import GENERATOR, SEED_TABLES, RunGenerator
+from conftest import GENERATOR, REPO_ROOT, SEED_TABLES, RunGenerator
 
 from generator.config import SCALES, params_for_scale
 from generator.customers import Customers, draw_customers
@@ -151,6 +151,9 @@ def test_other_seed_gives_other_data(
     manifest = json.loads((tmp_path / "_planted_cases.json").read_text())
     for case in ("high_activity_no_storage", "slow_ramp", "stalled", "heavy_background"):
         assert manifest[case], case
+    # the lookup of internal accounts is reference data: the same for every seed
+    lookup = "saas_internal_accounts.csv"
+    assert (tmp_path / lookup).read_bytes() == (small_data_dir / lookup).read_bytes()
 
 
 def test_files_are_sorted_by_date_then_ids(small_tables: dict[str, pd.DataFrame]) -> None:
@@ -198,13 +201,30 @@ def test_id_formats_and_uniqueness(small_tables: dict[str, pd.DataFrame]) -> Non
     assert sites.site_id.is_unique
     assert set(sites.customer_id) <= set(customers.customer_id)
     internal = small_tables["saas_internal_accounts"]
-    assert len(internal) == 1 and set(internal.customer_id) <= set(customers.customer_id)
+    assert internal.customer_id.str.fullmatch(r"\d{10}").all() and internal.customer_id.is_unique
     assert (internal.reason.str.len() > 0).all()
     site_customer = sites.set_index("site_id").customer_id
     for name in ("saas_storage", "saas_users", "saas_user_activity", "saas_background_jobs"):
         df = small_tables[name]
         assert df.site_id.isin(site_customer.index).all(), name
         assert (df.site_id.map(site_customer) == df.customer_id).all(), name
+
+
+def test_internal_accounts_are_the_committed_lookup(
+    small_data_dir: Path, small_tables: dict[str, pd.DataFrame], small_manifest: dict
+) -> None:
+    """Every run writes the hand-kept lookup unchanged; the ids it creates are internal."""
+    committed = REPO_ROOT / "seeds" / "saas_internal_accounts.csv"
+    assert (small_data_dir / "saas_internal_accounts.csv").read_bytes() == committed.read_bytes()
+    customers = small_tables["saas_customer_info"].set_index("customer_id")
+    listed = set(small_tables["saas_internal_accounts"].customer_id)
+    present = sorted(listed & set(customers.index))
+    assert len(present) == 1  # 8 customers: one internal tenant, the other ids not created
+    assert small_manifest["internal_accounts"] == present
+    assert (customers.loc[present, "industry"] == "Technology").all()
+    assert customers.loc[present, "contact_email"].str.endswith("@cloudmetrics.com").all()
+    external = customers.drop(present)
+    assert not external.contact_email.str.endswith("@cloudmetrics.com").any()
 
 
 def test_emails_well_formed_single_tld_unique_per_customer(
