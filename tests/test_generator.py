@@ -538,23 +538,22 @@ class MonthlyFigures:
 
 
 def monthly_figures(folder: Path) -> MonthlyFigures:
-    storage = pd.read_csv(folder / "saas_storage.csv", usecols=["site_id", "date"], dtype=str)
-    activity = pd.read_csv(
-        folder / "saas_user_activity.csv",
-        usecols=["customer_id", "user_email", "site_id", "date", "event_count"],
-        dtype=str,
+    def read(name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        return pd.read_csv(folder / f"{name}.csv", usecols=columns, dtype=str, engine="pyarrow")
+
+    storage = read("saas_storage", ["site_id", "date"])
+    activity = read(
+        "saas_user_activity", ["customer_id", "user_email", "site_id", "date", "event_count"]
     )
-    users = pd.read_csv(folder / "saas_users.csv", dtype=str)
-    sites = pd.read_csv(folder / "saas_sites.csv", dtype=str)
+    users, sites = read("saas_users"), read("saas_sites")
     months = sorted(storage.date.str[:7].unique())
     first_row = storage.groupby("site_id").date.min()
     # a site whose storage starts on the window's first day may have gone live before it
     new_sites = first_row[first_row > storage.date.min()].str[:7].value_counts()
-    activity = activity[activity.event_count.astype(int) > 0]
-    user_at_site = (
-        activity.site_id + "|" + activity.customer_id + "|" + activity.user_email.str.lower()
-    )
-    active = user_at_site.groupby(activity.date.str[:7]).nunique()
+    activity = activity[activity.pop("event_count").astype(int) > 0]
+    activity["user_email"] = activity.user_email.str.lower()
+    activity["date"] = activity.date.str[:7]  # one row per (user, site, month) once deduplicated
+    active = activity.drop_duplicates().groupby("date").size()
     user = users.customer_id + "|" + users.user_email.str.lower()
     registered = users.registration_date.groupby(user).min().str[:7]
     return MonthlyFigures(
