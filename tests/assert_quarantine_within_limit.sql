@@ -6,10 +6,14 @@ with
 
 shares as (
     {{ quarantine_by_table() }}
+),
+
+over_limit as (
+    select * from shares
+    where quarantined_share > {{ limit }}
 )
 
-select * from shares
-where quarantined_share > {{ limit }}
+select * from over_limit
 {%- if execute %}
 {%- for row in run_query(quarantine_by_table() ~ ' order by 1').rows if row[3] > limit %}
 {{- log('quarantine over the limit ' ~ row[0] ~ ': ' ~ row[2] ~ ' of ' ~ row[1]

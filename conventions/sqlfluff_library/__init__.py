@@ -180,6 +180,10 @@ _DBT_MACROS: dict[str, _Callable[..., str]] = {
     "string_literal": lambda adapter, value: _q(str(value)),
     "escape_single_quotes": _escape_single_quotes,
     "date_spine": _date_spine,
+    # the same string_agg on both adapters (dbt-duckdb and dbt-bigquery)
+    "listagg": lambda adapter, measure, delimiter_text="','", order_by_clause=None, limit_num=None: (
+        f"string_agg({measure}, {delimiter_text} {order_by_clause or ''})"
+    ),
 }
 
 
@@ -321,6 +325,7 @@ api = _Api()
 exceptions = _Exceptions()
 target = _Target()
 execute = False
+run_started_at = _Modules.datetime.datetime(2024, 1, 1, tzinfo=_Modules.datetime.timezone.utc)
 graph: dict[str, dict[str, _Any]] = {"nodes": {}, "sources": {}, "exposures": {}}
 flags = {"WHICH": "compile"}
 project_name = _PROJECT_NAME

@@ -19,7 +19,8 @@
 {% macro dq_rule(rule) -%}
     {%- set column = rule.get('column') -%}
     {#- the value in the message, quoted; never a personal value (`pii: true`) -#}
-    {%- set shown = "'(withheld)'" if rule.get('pii') else "coalesce('\"' || " ~ column ~ " || '\"', '<null>')" -%}
+    {%- set shown = "'(withheld)'" if rule.get('pii')
+                    else "coalesce('\"' || " ~ column ~ " || '\"', '<null>')" -%}
     {%- set shown_text = "coalesce('\"' || " ~ column ~ "_text || '\"', '<null>')" -%}
     {%- if rule['check'] == 'present' -%}
         {%- set whens = [] -%}
@@ -59,7 +60,8 @@
         {%- set result = ('unknown_user', 'user_registration_date is null',
                           "'user_email is not a clean user of customer ' || customer_id") -%}
     {%- else -%}
-        {{ exceptions.raise_compiler_error("quarantine_rules of " ~ this ~ ": unknown check " ~ rule) }}
+        {{ exceptions.raise_compiler_error(
+            "quarantine_rules of " ~ this ~ ": unknown check " ~ rule) }}
     {%- endif -%}
     {{ return({'code': result[0], 'fails': result[1], 'message': result[2]}) }}
 {%- endmacro %}

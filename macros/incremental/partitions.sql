@@ -20,7 +20,8 @@
 {% endmacro %}
 
 {% macro default__partition_config(column, granularity, cluster_by, incremental) %}
-    {{ return({'incremental_strategy': 'delete+insert', 'unique_key': column} if incremental else {}) }}
+    {{ return({'incremental_strategy': 'delete+insert', 'unique_key': column}
+              if incremental else {}) }}
 {% endmacro %}
 
 {% macro bigquery__partition_config(column, granularity, cluster_by, incremental) %}
@@ -30,7 +31,9 @@
             'field': column, 'data_type': 'date', 'granularity': granularity}}) -%}
     {%- endif -%}
     {%- if cluster_by -%}{%- do config.update({'cluster_by': cluster_by}) -%}{%- endif -%}
-    {%- if incremental -%}{%- do config.update({'incremental_strategy': 'insert_overwrite'}) -%}{%- endif -%}
+    {%- if incremental -%}
+        {%- do config.update({'incremental_strategy': 'insert_overwrite'}) -%}
+    {%- endif -%}
     {{ return(config) }}
 {% endmacro %}
 
@@ -118,7 +121,8 @@
     {%- for text in texts if text is not none -%}
         {%- do quoted.append("'" ~ sql_text(text) ~ "'") -%}
     {%- endfor -%}
-    {{ log(this.identifier ~ ': rebuilding the rows of ' ~ quoted | length ~ ' date text(s)', info=true) }}
+    {{ log(this.identifier ~ ': rebuilding the rows of ' ~ quoted | length ~ ' date text(s)',
+           info=true) }}
     {{ return('(' ~ text_column ~ ' is null'
               ~ (' or ' ~ text_column ~ ' in (' ~ quoted | join(', ') ~ ')' if quoted else '') ~ ')') }}
 {% endmacro %}
@@ -134,7 +138,8 @@
     build. -#}
 {% macro partitions_loaded_since_last_run(checked, granularity='month', also_sql=none) %}
     {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
-    {%- set partition = month_start('partition_date') if granularity == 'month' else 'partition_date' -%}
+    {%- set partition = month_start('partition_date') if granularity == 'month'
+                        else 'partition_date' -%}
     {%- set partitions_sql -%}
         select distinct {{ partition }} as partition_start
         from {{ checked }}

@@ -23,7 +23,8 @@
 
     Incremental by day, like int_user_activity_checked. -#}
 {%- set days_to_rebuild = incremental_days_condition(
-    ref('stg_saas__background_jobs'), 'job_date', recheck_reasons=['orphan_site', 'site_customer_mismatch']
+    ref('stg_saas__background_jobs'), 'job_date',
+    recheck_reasons=['orphan_site', 'site_customer_mismatch']
 ) -%}
 
 with

@@ -22,10 +22,12 @@
 
     Incremental by day, like int_user_activity_checked. -#}
 {%- set days_to_rebuild = incremental_days_condition(
-    ref('stg_saas__storage'), 'storage_date', recheck_reasons=['orphan_site', 'site_customer_mismatch']
+    ref('stg_saas__storage'), 'storage_date',
+    recheck_reasons=['orphan_site', 'site_customer_mismatch']
 ) -%}
 {%- set key_columns = ['site_id', 'storage_date'] -%}
-{%- set columns = key_columns + ['customer_id', 'storage_bytes', 'storage_date_text', 'storage_bytes_text'] -%}
+{%- set columns = key_columns
+    + ['customer_id', 'storage_bytes', 'storage_date_text', 'storage_bytes_text'] -%}
 
 with
 

@@ -141,6 +141,15 @@ ranked as (
 
 ),
 
+judged as (
+
+    select
+        *,
+        {{ dq_reason(key_columns) }}
+    from ranked
+
+),
+
 final as (
 
     select
@@ -154,13 +163,13 @@ final as (
         activity_date,
         activity_type,
         event_count,
-        {{ dq_reason(key_columns) }},
-        case when row_reason_code is not null or row_rank > 1 or key_rank > 1
-            then activity_date_text end as activity_date_text,
-        case when row_reason_code is not null or row_rank > 1 or key_rank > 1
-            then event_count_text end as event_count_text,
+        dq_reason_code,
+        dq_reason_message,
+        -- the raw texts are kept for quarantined rows only
+        case when dq_reason_code is not null then activity_date_text end as activity_date_text,
+        case when dq_reason_code is not null then event_count_text end as event_count_text,
         {{ loaded_at() }} as dbt_loaded_at
-    from ranked
+    from judged
 
 )
 

@@ -1,4 +1,7 @@
-{{ config(materialized='table', **partition_config('month_start', 'month', cluster_by=['customer_id'])) }}
+{{ config(
+    materialized='table',
+    **partition_config('month_start', 'month', cluster_by=['customer_id'])
+) }}
 {#- One row per customer and month of the site-month fact: background-job
     runs and minutes (total and by type), per site and per active user, the
     customer's share of all platform minutes that month, its percentile rank

@@ -1,4 +1,7 @@
-{{ config(materialized='table', **partition_config('month_start', 'month', cluster_by=['customer_id', 'site_id'])) }}
+{{ config(
+    materialized='table',
+    **partition_config('month_start', 'month', cluster_by=['customer_id', 'site_id'])
+) }}
 {#- One row per site per month, from the site's first month with any data
     (clamped to the data set's first month) through the data set's last
     month. Months without activity are present with zeros; storage columns
@@ -61,7 +64,9 @@ registrations as (
         greatest({{ month_start('assignments.registration_date') }}, date_range.data_start_month)
             as month_start,
         {{ sum_int('1') }} as registered_users,
-        {{ pivot_sum('assignments.license_type', var('license_types'), '1', 'registered', suffix='s') }}
+        {{ pivot_sum(
+            'assignments.license_type', var('license_types'), '1', 'registered', suffix='s'
+        ) }}
     from {{ ref('int_user_site_assignments') }} as assignments
     cross join date_range
     group by
@@ -74,14 +79,14 @@ licences as (
 
     select
         spine.site_id,
-        spine.month_start,
-    {%- for registered, licensed in licence_counts %}
-    cast(sum(coalesce(registrations.{{ registered }}, 0)) over (
-        partition by spine.site_id
-        order by spine.month_start
-        rows between unbounded preceding and current row
-        ) as {{ dbt.type_bigint() }}) as {{ licensed }}{{ ',' if not loop.last }}
-    {%- endfor %}
+        {%- for registered, licensed in licence_counts %}
+        cast(sum(coalesce(registrations.{{ registered }}, 0)) over (
+            partition by spine.site_id
+            order by spine.month_start
+            rows between unbounded preceding and current row
+        ) as {{ dbt.type_bigint() }}) as {{ licensed }},
+        {%- endfor %}
+        spine.month_start
     from spine
     left join registrations
         on

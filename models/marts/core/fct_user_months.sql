@@ -1,4 +1,7 @@
-{{ config(materialized='table', **partition_config('month_start', 'month', cluster_by=['customer_id'])) }}
+{{ config(
+    materialized='table',
+    **partition_config('month_start', 'month', cluster_by=['customer_id'])
+) }}
 {#- One row per user and month, from the user's registration month (or an
     earlier month with activity, which real feeds can have), clamped to the
     data set's first month, through its last month. Distinct-user counts
@@ -39,7 +42,9 @@ first_months as (
     select
         users.user_key,
         greatest(
-            {{ earliest_date([month_start('users.registration_date'), 'min(activity.month_start)']) }},
+            {{ earliest_date(
+                [month_start('users.registration_date'), 'min(activity.month_start)']
+            ) }},
             min(date_range.data_start_month)
         ) as first_month
     from users

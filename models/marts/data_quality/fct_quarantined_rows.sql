@@ -4,17 +4,24 @@
     collects the rows that failed, in one shape: the keys the row names, its
     date, and its other values as text (`raw_values`). Personal data stays
     behind: emails are replaced by user_key, contact emails dropped. -#}
+{%- set no_text = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
 {%- set tables = {
-    'saas_customer_info': {'model': 'int_customers_checked', 'date': none,
+    'saas_customer_info': {'model': 'int_customers_checked', 'site_id': no_text,
+        'user_key': no_text, 'date': 'cast(null as date)',
         'values': ['industry', 'region', 'account_tier']},
-    'saas_sites': {'model': 'int_sites_checked', 'date': none, 'values': []},
-    'saas_users': {'model': 'int_users_checked', 'date': 'registration_date',
+    'saas_sites': {'model': 'int_sites_checked', 'site_id': 'site_id',
+        'user_key': no_text, 'date': 'cast(null as date)', 'values': []},
+    'saas_users': {'model': 'int_users_checked', 'site_id': 'site_id',
+        'user_key': 'user_key', 'date': 'registration_date',
         'values': ['license_type', 'registration_date_text']},
-    'saas_user_activity': {'model': 'int_user_activity_checked', 'date': 'activity_date',
+    'saas_user_activity': {'model': 'int_user_activity_checked', 'site_id': 'site_id',
+        'user_key': 'user_key', 'date': 'activity_date',
         'values': ['activity_type', 'activity_date_text', 'event_count_text']},
-    'saas_storage': {'model': 'int_storage_checked', 'date': 'storage_date',
+    'saas_storage': {'model': 'int_storage_checked', 'site_id': 'site_id',
+        'user_key': no_text, 'date': 'storage_date',
         'values': ['storage_date_text', 'storage_bytes_text']},
-    'saas_background_jobs': {'model': 'int_background_jobs_checked', 'date': 'job_date',
+    'saas_background_jobs': {'model': 'int_background_jobs_checked', 'site_id': 'site_id',
+        'user_key': no_text, 'date': 'job_date',
         'values': ['background_job_type', 'job_date_text', 'job_minutes_text']},
 } -%}
 
@@ -26,10 +33,9 @@ with
     select
         '{{ raw_table }}' as raw_table,
         customer_id,
-        {{ 'site_id' if raw_table != 'saas_customer_info' else 'cast(null as ' ~ dbt.type_string() ~ ')' }},
-        {{ 'user_key' if raw_table in ['saas_users', 'saas_user_activity']
-            else 'cast(null as ' ~ dbt.type_string() ~ ')' }},
-        {{ spec.date or 'cast(null as date)' }} as row_date,
+        {{ spec.site_id }} as site_id,  -- noqa: AL09
+        {{ spec.user_key }} as user_key,  -- noqa: AL09
+        {{ spec.date }} as row_date,
         {{ quarantined_values(spec['values']) }} as raw_values,
         dq_reason_code,
         dq_reason_message

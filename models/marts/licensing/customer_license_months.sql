@@ -1,4 +1,7 @@
-{{ config(materialized='table', **partition_config('month_start', 'month', cluster_by=['customer_id'])) }}
+{{ config(
+    materialized='table',
+    **partition_config('month_start', 'month', cluster_by=['customer_id'])
+) }}
 {#- One row per customer, month and licence type (every licence type present
     for every month from the customer's first licensed user): licensed and
     active users, utilisation, and the licence-fit candidates. -#}

@@ -51,23 +51,27 @@ activity as (
 
 -- A user is active in the window when their first event on the site falls
 -- in it (no event of the site predates its go-live).
+first_activity as (
+
+    select
+        site_id,
+        user_key,
+        min(first_activity_date) as first_activity_date
+    from {{ ref('int_activity_aggregated_to_user_site_months') }}
+    group by site_id, user_key
+
+),
+
 active_users as (
 
     select
         sites.site_id,
         count(*) as active_users_in_window
     from sites
-    inner join (
-        select
-            site_id,
-            user_key,
-            min(first_activity_date) as first_activity_date
-        from {{ ref('int_activity_aggregated_to_user_site_months') }}
-        group by site_id, user_key
-    ) as user_sites
+    inner join first_activity
         on
-            sites.site_id = user_sites.site_id
-            and sites.window_end_date >= user_sites.first_activity_date
+            sites.site_id = first_activity.site_id
+            and sites.window_end_date >= first_activity.first_activity_date
     group by sites.site_id
 
 ),
