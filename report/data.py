@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
 from report.errors import ReportError
 from report.project import ProjectVars
 from report.queries import MONTH, SEGMENTS, marts_read, report_queries
@@ -49,9 +50,7 @@ class Thresholds:
             onboarding_window_days=variables.number("onboarding_window_days"),
             high_activity_min_events=variables.number("signal_high_activity_min_events"),
             no_storage_max_bytes=variables.number("signal_no_storage_max_bytes"),
-            slow_ramp_max_activation_rate=variables.number(
-                "signal_slow_ramp_max_activation_rate"
-            ),
+            slow_ramp_max_activation_rate=variables.number("signal_slow_ramp_max_activation_rate"),
             stalled_tail_days=variables.number("signal_stalled_tail_days"),
             creation_activity_types=tuple(variables["creation_activity_types"]),
         )

@@ -91,9 +91,7 @@ def metric_definitions(data: ReportData, *metrics: str) -> list[Definition]:
 
 
 def semantic_source(metrics: str, by: str) -> str:
-    return (
-        f"Source: the semantic layer's {metrics} by {by}, internal (test) accounts left out."
-    )
+    return f"Source: the semantic layer's {metrics} by {by}, internal (test) accounts left out."
 
 
 def kpis(data: ReportData, onboarding_flagged: int) -> list[Kpi]:

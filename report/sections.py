@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from report import charts, records
 from report.data import ReportData, busiest_first
-from report.warehouse import Record
 from report.page import (
     Column,
     Item,
@@ -17,13 +16,13 @@ from report.page import (
     semantic_source,
 )
 from report.queries import SEGMENTS
-
+from report.warehouse import Record
 
 Panel = tuple[str, list[Record], list[str], tuple[str, ...]]
 
 
 def _segment_panels(data: ReportData) -> list[Panel]:
-    panels = []
+    panels: list[Panel] = []
     palettes = {"account_tier": charts.TIER_COLOURS, "region": charts.REGION_COLOURS}
     for segment, colours in palettes.items():
         rows = data.segments[segment]
