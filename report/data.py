@@ -120,8 +120,8 @@ def _mismatch(mart: str, var: str) -> None:
 
 
 def load_data(warehouse: Warehouse, semantic: SemanticLayer, variables: ProjectVars) -> ReportData:
+    thresholds = Thresholds.of(variables)  # first: a missing var fails before any query
     queries = report_queries(semantic)
-    thresholds = Thresholds.of(variables)  # before the queries: a missing var fails fast
     results = {query.name: warehouse.fetch(query) for query in queries}
     platform = _renamed(results["platform_by_month"])
     months = _data_months(platform)
@@ -152,16 +152,3 @@ def _count(rows: list[Record]) -> int:
     (row,) = rows
     (value,) = row.values()
     return int(value or 0)
-
-
-def rank(value: str, order: list[str]) -> tuple[int, str]:
-    """Sort key: the given order first, values outside it after, alphabetically."""
-    return (order.index(value) if value in order else len(order), value)
-
-
-def busiest_first(rows: list[Record], category: str, measure: str) -> list[str]:
-    """The category's values, largest total of the measure first (ties by name)."""
-    totals: dict[str, float] = {}
-    for row in rows:
-        totals[row[category]] = totals.get(row[category], 0) + (row[measure] or 0)
-    return sorted(totals, key=lambda value: (-totals[value], value))

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from report.charts import DOWNGRADE_COLOURS, UPGRADE_COLOURS, palette
-from report.data import rank
 from report.queries import SIGNALS
 from report.warehouse import Record
 
@@ -20,6 +19,19 @@ MAX_BACKGROUND_BARS = 25
 MAX_ONBOARDING_ROWS = 40  # sites in the onboarding chart (the table lists more)
 TOP_CANDIDATE_CUSTOMERS = 10
 GIB = 1024**3
+
+
+def rank(value: str, order: list[str]) -> tuple[int, str]:
+    """Sort key: the given order first, values outside it after, alphabetically."""
+    return (order.index(value) if value in order else len(order), value)
+
+
+def busiest_first(rows: list[Record], category: str, measure: str) -> list[str]:
+    """The category's values, largest total of the measure first (ties by name)."""
+    totals: dict[str, float] = {}
+    for row in rows:
+        totals[row[category]] = totals.get(row[category], 0) + (row[measure] or 0)
+    return sorted(totals, key=lambda value: (-totals[value], value))
 
 
 def by_month(rows: list[Record], category: str, order: list[str]) -> list[Record]:

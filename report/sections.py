@@ -4,7 +4,7 @@ of the semantic layer, defined in its own words (labels and descriptions)."""
 from __future__ import annotations
 
 from report import charts, records
-from report.data import ReportData, busiest_first
+from report.data import ReportData
 from report.page import (
     Column,
     Item,
@@ -26,7 +26,7 @@ def _segment_panels(data: ReportData) -> list[Panel]:
     palettes = {"account_tier": charts.TIER_COLOURS, "region": charts.REGION_COLOURS}
     for segment, colours in palettes.items():
         rows = data.segments[segment]
-        order = busiest_first(rows, "segment", "active_users")
+        order = records.busiest_first(rows, "segment", "active_users")
         panels.append((SEGMENTS[segment], records.by_month(rows, "segment", order), order, colours))
     return panels
 
@@ -34,7 +34,7 @@ def _segment_panels(data: ReportData) -> list[Panel]:
 def engagement(data: ReportData) -> Section:
     panels = _segment_panels(data)
     industry_rows = data.segments["industry"]
-    industry_order = busiest_first(industry_rows, "segment", "active_users")
+    industry_order = records.busiest_first(industry_rows, "segment", "active_users")
     by_tier_and_region = "month, customer__account_tier and customer__region"
     return Section(
         "engagement",
@@ -169,7 +169,7 @@ def licences(data: ReportData) -> Section:
 
 def storage(data: ReportData) -> Section:
     rows = data.segments["account_tier"]
-    order = busiest_first(rows, "segment", "active_users")
+    order = records.busiest_first(rows, "segment", "active_users")
     return Section(
         "storage",
         "Storage growth by account tier",

@@ -198,18 +198,26 @@ def in_env_of(project: DbtProject, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def test_bad_vars_are_a_one_line_usage_error(
+def failed_report(
+    project_dir: Path, out: Path, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str]:
+    """Run the report in-process; its exit status and its one-line error. It wrote nothing."""
+    status = cli.main(["--project-dir", str(project_dir), "--out", str(out), *args])
+    error = capsys.readouterr().err
+    assert error.startswith("python -m report: ") and error.count("\n") == 1, error
+    assert not out.exists()
+    return status, error
+
+
+def test_bad_vars_are_a_usage_error(
     project: DbtProject,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     in_env_of(project, monkeypatch)
-    args = ["--project-dir", str(project.root), "--out", str(tmp_path / "x"), "--vars", "{a: [1,"]
-    assert cli.main(args) == 2
-    error = capsys.readouterr().err
-    assert error.startswith("python -m report: --vars") and error.count("\n") == 1, error
-    assert not (tmp_path / "x").exists()
+    status, error = failed_report(project.root, tmp_path / "x", capsys, "--vars", "{a: [1,")
+    assert status == 2 and "--vars" in error
 
 
 def test_missing_warehouse_is_a_clear_error(
@@ -220,10 +228,8 @@ def test_missing_warehouse_is_a_clear_error(
 ) -> None:
     in_env_of(project, monkeypatch)
     monkeypatch.setenv("DBT_DUCKDB_PATH", str(tmp_path / "not_built.duckdb"))
-    status = cli.main(["--project-dir", str(project.root), "--out", str(tmp_path / "x")])
-    assert status == 1
-    assert "dbt seed && dbt build" in capsys.readouterr().err
-    assert not (tmp_path / "x").exists()
+    status, error = failed_report(project.root, tmp_path / "x", capsys)
+    assert status == 1 and "dbt seed && dbt build" in error
 
 
 def test_missing_semantic_layer_is_a_clear_error(
@@ -236,11 +242,9 @@ def test_missing_semantic_layer_is_a_clear_error(
     in_env_of(project, monkeypatch)
     unparsed = tmp_path / "project"
     shutil.copytree(project.root, unparsed, ignore=shutil.ignore_patterns("target", "*.duckdb"))
-    status = cli.main(["--project-dir", str(unparsed), "--out", str(tmp_path / "x")])
+    status, error = failed_report(unparsed, tmp_path / "x", capsys)
     assert status == 1
-    error = capsys.readouterr().err
     assert "semantic_manifest.json: run `dbt parse` or `dbt build` first" in error
-    assert not (tmp_path / "x").exists()
 
 
 def test_a_dbt_exposure_declares_the_models_the_report_reads(
