@@ -1,8 +1,9 @@
 """Chart and table rows shaped from the query results: sorted, labelled, capped.
 
 No metric is computed here: every number is a metric of the semantic layer or a
-column of a mart. The one ratio drawn, a customer's share of all background-job
-minutes, is the chart's scale (each bar over the bars' total), not a metric.
+mart's column (a customer's months summed in SQL). The one ratio drawn, a
+customer's share of all background-job minutes, is the chart's scale (each
+customer's minutes over all customers'), not a metric.
 """
 
 from __future__ import annotations
