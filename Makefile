@@ -53,7 +53,7 @@ build: install  ## dbt seed && dbt build on DuckDB (saas.duckdb or $$DBT_DUCKDB_
 	$(BIN)/dbt build --exclude resource_type:seed
 
 report: install  ## write target/usage_report.html from the built marts
-	$(BIN)/python python -m report
+	$(BIN)/python -m report
 
 setup: install data build  ## everything: install, demo data, seed and build on DuckDB
 
