@@ -346,7 +346,6 @@ def rebuilt_months(project: Project) -> dict[str, int]:
     }
 
 
-
 def all_materialized(project: Project) -> list[str]:
     with duckdb.connect(str(project.database_path), read_only=True) as connection:
         rows = connection.execute(
@@ -516,4 +515,3 @@ def test_backfill_of_a_date_range_equals_a_full_refresh(replay: Replay) -> None:
     assert rebuilt_months(project)["int_activity_aggregated_to_user_site_months"] == 2
     tables = all_materialized(reference)
     assert compare_relations(project.database_path, reference.database_path, tables) == {}
-

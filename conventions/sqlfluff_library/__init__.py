@@ -152,6 +152,18 @@ _TYPES = {
     "type_timestamp": ("timestamp", "timestamp"),
 }
 
+
+def _listagg(
+    adapter: str,
+    measure: str,
+    delimiter_text: str = "','",
+    order_by_clause: str | None = None,
+    limit_num: int | None = None,
+) -> str:
+    """The same string_agg on both adapters (dbt-duckdb and dbt-bigquery)."""
+    return f"string_agg({measure}, {delimiter_text} {order_by_clause or ''})"
+
+
 _DBT_MACROS: dict[str, _Callable[..., str]] = {
     **{
         name: (lambda adapter, _types=types: _types[_ADAPTERS.index(adapter)])
@@ -180,10 +192,7 @@ _DBT_MACROS: dict[str, _Callable[..., str]] = {
     "string_literal": lambda adapter, value: _q(str(value)),
     "escape_single_quotes": _escape_single_quotes,
     "date_spine": _date_spine,
-    # the same string_agg on both adapters (dbt-duckdb and dbt-bigquery)
-    "listagg": lambda adapter, measure, delimiter_text="','", order_by_clause=None, limit_num=None: (
-        f"string_agg({measure}, {delimiter_text} {order_by_clause or ''})"
-    ),
+    "listagg": _listagg,
 }
 
 
