@@ -22,18 +22,16 @@ sites as (
 
 ),
 
-date_range as (
+months as (
 
-    select * from {{ ref('int_data_date_range') }}
+    select * from {{ ref('int_data_months') }}
 
 ),
 
-months as (
+first_month as (
 
-    select months.*
-    from {{ ref('time_spine_months') }} as months
-    cross join date_range
-    where months.month_start between date_range.data_start_month and date_range.data_end_month
+    select min(month_start) as data_start_month
+    from months
 
 ),
 
@@ -56,22 +54,27 @@ spine as (
 
 -- Licensed users as of month end: the site's assignments counted by
 -- registration month (those registered before the series starts in its
--- first month), summed over the months so far.
+-- first month), summed over the months so far. New users: registered in the
+-- month itself.
 registrations as (
 
     select
         assignments.site_id,
-        greatest({{ month_start('assignments.registration_date') }}, date_range.data_start_month)
+        greatest({{ month_start('assignments.registration_date') }}, first_month.data_start_month)
             as month_start,
+        {{ sum_int(
+            'case when assignments.registration_date >= first_month.data_start_month'
+            ~ ' then 1 else 0 end'
+        ) }} as new_users,
         {{ sum_int('1') }} as registered_users,
         {{ pivot_sum(
             'assignments.license_type', var('license_types'), '1', 'registered', suffix='s'
         ) }}
     from {{ ref('int_user_site_assignments') }} as assignments
-    cross join date_range
+    cross join first_month
     group by
         assignments.site_id,
-        greatest({{ month_start('assignments.registration_date') }}, date_range.data_start_month)
+        greatest({{ month_start('assignments.registration_date') }}, first_month.data_start_month)
 
 ),
 
@@ -86,23 +89,13 @@ licences as (
             rows between unbounded preceding and current row
         ) as {{ dbt.type_bigint() }}) as {{ licensed }},
         {%- endfor %}
+        coalesce(registrations.new_users, 0) as new_users,
         spine.month_start
     from spine
     left join registrations
         on
             spine.site_id = registrations.site_id
             and spine.month_start = registrations.month_start
-
-),
-
-new_users as (
-
-    select
-        site_id,
-        {{ month_start('registration_date') }} as month_start,
-        {{ sum_int('1') }} as new_users
-    from {{ ref('int_user_site_assignments') }}
-    group by site_id, {{ month_start('registration_date') }}
 
 ),
 
@@ -154,7 +147,7 @@ joined as (
         {%- for license in var('license_types') %}
         licences.licensed_{{ category_suffix(license) }}s,
         {%- endfor %}
-        coalesce(new_users.new_users, 0) as new_users,
+        licences.new_users,
 
         coalesce(activity.active_users, 0) as active_users,
         coalesce(activity.events_total, 0) as events_total,
@@ -188,10 +181,6 @@ joined as (
         on
             spine.site_id = licences.site_id
             and spine.month_start = licences.month_start
-    left join new_users
-        on
-            spine.site_id = new_users.site_id
-            and spine.month_start = new_users.month_start
     left join activity
         on
             spine.site_id = activity.site_id

@@ -15,9 +15,9 @@ users as (
 
 ),
 
-date_range as (
+months as (
 
-    select * from {{ ref('int_data_date_range') }}
+    select * from {{ ref('int_data_months') }}
 
 ),
 
@@ -41,14 +41,10 @@ first_months as (
 
     select
         users.user_key,
-        greatest(
-            {{ earliest_date(
-                [month_start('users.registration_date'), 'min(activity.month_start)']
-            ) }},
-            min(date_range.data_start_month)
-        ) as first_month
+        {{ earliest_date(
+            [month_start('users.registration_date'), 'min(activity.month_start)']
+        ) }} as first_month
     from users
-    cross join date_range
     left join activity
         on users.user_key = activity.user_key
     group by users.user_key, users.registration_date
@@ -67,11 +63,8 @@ spine as (
     from users
     inner join first_months
         on users.user_key = first_months.user_key
-    cross join date_range
-    inner join {{ ref('time_spine_months') }} as months
-        on
-            first_months.first_month <= months.month_start
-            and date_range.data_end_month >= months.month_start
+    inner join months
+        on first_months.first_month <= months.month_start
 
 ),
 

@@ -34,10 +34,7 @@ customer_segments as (
 
 months as (
 
-    select months.month_start
-    from {{ ref('time_spine_months') }} as months
-    cross join {{ ref('int_data_date_range') }} as date_range
-    where months.month_start between date_range.data_start_month and date_range.data_end_month
+    select month_start from {{ ref('int_data_months') }}
 
 ),
 
