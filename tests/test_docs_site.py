@@ -85,7 +85,7 @@ FCT_COLUMN_PHRASES = {
 # Graph nodes around fct_site_months: upstream, itself, downstream marts, an
 # exposure (by label) and a metric (by label).
 GRAPH_NODES = [
-    "int_site_months_spine",
+    "int_sites_lifecycle",
     "fct_site_months",
     "seg_account_tier_months",
     "customer_background_job_months",
