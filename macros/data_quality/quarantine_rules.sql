@@ -67,11 +67,20 @@
 {%- endmacro %}
 
 {#- `row_reason_code` and `row_reason_message` of the first of `rules` (a
-    model's quarantine_rules) a row breaks, null when it breaks none. -#}
-{% macro dq_row_reason(rules) -%}
+    model's quarantine_rules) a row breaks, null when it breaks none.
+    `keys_valid_when`: a condition under which the row's keys are known to be
+    present and well formed (it matched clean lookups by them), so that its
+    key checks (present, format: regular expressions, the costliest checks
+    over 100M+ rows) are only evaluated for the other rows. -#}
+{% macro dq_row_reason(rules, keys_valid_when=none) -%}
     {%- set checks = [] -%}
     {%- for rule in rules -%}
-        {%- do checks.append(dq_rule(rule)) -%}
+        {%- set check = dq_rule(rule) -%}
+        {%- if keys_valid_when and rule['check'] in ['present', 'format'] -%}
+            {%- do check.update({'fails': 'not coalesce(' ~ keys_valid_when ~ ', false) and ('
+                                 ~ check.fails ~ ')'}) -%}
+        {%- endif -%}
+        {%- do checks.append(check) -%}
     {%- endfor -%}
     case
         {%- for check in checks %}

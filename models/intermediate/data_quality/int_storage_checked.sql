@@ -65,7 +65,11 @@ row_checked as (
 
     select
         *,
-        {{ dq_row_reason(quarantine_rules) }}
+        -- a row on a clean site of its customer has well-formed keys
+        {{ dq_row_reason(
+            quarantine_rules,
+            keys_valid_when='site_customer_id = customer_id'
+        ) }}
     from joined
 
 ),

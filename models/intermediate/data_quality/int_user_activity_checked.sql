@@ -117,7 +117,11 @@ row_checked as (
 
     select
         *,
-        {{ dq_row_reason(quarantine_rules) }}
+        -- a row on a clean site of its customer by a clean user has well-formed keys
+        {{ dq_row_reason(
+            quarantine_rules,
+            keys_valid_when='site_customer_id = customer_id and user_registration_date is not null'
+        ) }}
     from joined
 
 ),
