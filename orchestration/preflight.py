@@ -280,7 +280,8 @@ def _check_dbt_can_read(path: Path, encoding: str) -> None:
 
 
 def _header(first_line: str) -> list[str]:
-    return [name.strip() for name in next(csv.reader([first_line]), [])]
+    """The header's names, trimmed of spaces and quotes (as the loader trims them)."""
+    return [name.strip().strip('"') for name in next(csv.reader([first_line]), [])]
 
 
 def _check_header(header: list[str], columns: list[str] | None) -> None:
@@ -295,14 +296,17 @@ def _check_header(header: list[str], columns: list[str] | None) -> None:
         return
     missing = [c for c in columns if c.lower() not in names]
     extra = [h for h in header if h.lower() not in {c.lower() for c in columns}]
-    if missing or extra:
-        hint = "; is the file comma-separated?" if len(header) == 1 and missing else ""
-        found = f"missing {', '.join(missing) or '-'}, unexpected {', '.join(extra) or '-'}"
+    expected = f"expected {', '.join(columns)}, in any order"
+    if len(header) == 1 and missing:
         raise FileFaultError(
             1,
-            f"the header does not match the table's columns ({found}; expected "
-            f"{', '.join(columns)}, in any order){hint}",
+            f"the header is a single column, {header[0]!r}: the file is not "
+            f"comma-separated ({expected})",
         )
+    faults = [f"lacks {', '.join(missing)}"] * bool(missing)
+    faults += [f"has unexpected {', '.join(extra)}"] * bool(extra)
+    if faults:
+        raise FileFaultError(1, f"the header {' and '.join(faults)} ({expected})")
 
 
 def _check_quotes(path: Path, encoding: str) -> None:

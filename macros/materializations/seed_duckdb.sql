@@ -10,14 +10,6 @@
   '{{ (value | string) | replace("'", "''") }}'
 {%- endmacro %}
 
-{#- Fixed dialect, nothing sniffed: no sample of the data can make DuckDB
-    guess another delimiter, quote or header than the file's. -#}
-{% macro saas_seed_csv_options(model) -%}
-  auto_detect = false, delim = {{ saas_seed_literal(model.config.get('delimiter') or ',') }},
-  quote = '"', escape = '"',
-  encoding = {{ saas_seed_literal(model.config.get('encoding') or 'utf-8') }}
-{%- endmacro %}
-
 {#- The file's physical lines, quote-blind: one text column `l`, NULL for a
     blank line (a 4-byte control-character delimiter no CSV contains). -#}
 {% macro saas_seed_lines(model, csv_path) -%}
@@ -59,12 +51,16 @@
   {{ return(columns) }}
 {% endmacro %}
 
-{#- Every column by name, straight from read_csv; DuckDB records the lines
-    it cannot parse in the temp table `rejects`. -#}
+{#- Every column by name, straight from read_csv with a fixed dialect:
+    nothing is sniffed, so no sample of the data can make DuckDB guess another
+    delimiter, quote or header. The lines it cannot parse go to the temp
+    table `rejects`. -#}
 {% macro saas_seed_select(model, csv_path, columns, rejects) -%}
-  select * from read_csv({{ saas_seed_literal(csv_path) }}, {{ saas_seed_csv_options(model) }},
-      header = true, store_rejects = true, rejects_table = '{{ rejects }}',
-      rejects_scan = '{{ rejects }}_scan', columns = {
+  select * from read_csv({{ saas_seed_literal(csv_path) }}, auto_detect = false, header = true,
+      delim = {{ saas_seed_literal(model.config.get('delimiter') or ',') }}, quote = '"',
+      escape = '"', encoding = {{ saas_seed_literal(model.config.get('encoding') or 'utf-8') }},
+      store_rejects = true, rejects_table = '{{ rejects }}', rejects_scan = '{{ rejects }}_scan',
+      columns = {
       {%- for name, type in columns -%}
         {{ saas_seed_literal(name) }}: {{ saas_seed_literal(type) }}{{ ', ' if not loop.last }}
       {%- endfor -%} })
@@ -79,37 +75,34 @@
     in the declared encoding and a quote that swallows the following lines
     stop the load too: both are faults of the file, not of a row. -#}
 {% macro saas_seed_check_every_line(model, csv_path, target, columns, rejects) %}
-  {%- set breaks = [] -%}
+  {%- set file = "Seed file '" ~ model.original_file_path ~ "'" -%}
+  {%- set r = run_query("with rejected as (
+        select line, trim(any_value(csv_line), chr(10) || chr(13)) as l,
+            bool_or(error_type = 'INVALID ENCODING') as bad_bytes,
+            bool_or(error_type = 'UNQUOTED VALUE') as bad_quote
+        from temp.main." ~ adapter.quote(rejects) ~ " group by line)
+    select count(*) + coalesce(sum(length(l) - length(replace(l, chr(10), ''))), 0),
+        min(line) filter (where bad_bytes), min(line) filter (where bad_quote),
+        min(line) filter (where bad_quote and contains(l, chr(10)))
+    from rejected").rows[0] -%}
+  {%- if r[1] is not none -%}
+    {{ exceptions.raise_compiler_error(file ~ ", line " ~ r[1] ~ ": not valid "
+        ~ (model.config.get('encoding') or 'utf-8') ~ ". Declare the file's encoding (seed config"
+        ~ " `encoding`: utf-8, utf-16 or latin-1) or convert it to UTF-8. Nothing was loaded.") }}
+  {%- endif -%}
+  {%- set breaks = ['count(*)'] -%}
   {%- for name, type in columns -%}
     {%- set c = adapter.quote(name) ~ '::varchar' -%}
     {%- do breaks.append('coalesce(sum(length(' ~ c ~ ') - length(replace(' ~ c ~ ', chr(10), \'\')))'
         ~ ' filter (where contains(' ~ c ~ ', chr(10))), 0)') -%}
   {%- endfor -%}
-  {%- set check -%}
-    with rejected as (
-        select distinct line, error_type, csv_line from temp.main.{{ adapter.quote(rejects) }})
-    select
-        (select count(l) from {{ saas_seed_lines(model, csv_path) }}) as lines,
-        (select count(*) + {{ breaks | join(' + ') }} from {{ target }}) as loaded,
-        (select count(distinct line) + coalesce(sum(length(rtrim(csv_line, chr(10) || chr(13)))
-            - length(replace(rtrim(csv_line, chr(10) || chr(13)), chr(10), ''))), 0)
-         from rejected) as rejected,
-        (select min(line) from rejected where error_type = 'INVALID ENCODING') as bad_byte_line,
-        (select min(line) from rejected where error_type = 'UNQUOTED VALUE') as quote_line,
-        (select min(line) from rejected where error_type = 'UNQUOTED VALUE'
-            and contains(rtrim(csv_line, chr(10) || chr(13)), chr(10))) as open_quote_line
-  {%- endset -%}
-  {%- set c = run_query(check).rows[0] -%}
-  {%- set file = "Seed file '" ~ model.original_file_path ~ "'" -%}
-  {%- if c['bad_byte_line'] is not none -%}
-    {{ exceptions.raise_compiler_error(file ~ ", line " ~ c['bad_byte_line'] ~ ": not valid "
-        ~ (model.config.get('encoding') or 'utf-8') ~ ". Declare the file's encoding (seed config"
-        ~ " `encoding`: utf-8, utf-16 or latin-1) or convert it to UTF-8. Nothing was loaded.") }}
-  {%- elif c['open_quote_line'] is not none or c['lines'] != 1 + c['loaded'] + c['rejected'] -%}
-    {{ exceptions.raise_compiler_error(file ~ ", line " ~ (c['open_quote_line'] or c['quote_line'])
-        ~ ": a quoted value opened here is never closed, so the reader took the following lines"
-        ~ " for part of it (" ~ (1 + c['loaded'] + c['rejected']) ~ " of the file's " ~ c['lines']
-        ~ " lines accounted for). Close or remove the quote. Nothing was loaded.") }}
+  {%- set n = run_query('select (select count(l) from ' ~ saas_seed_lines(model, csv_path)
+        ~ '), (select ' ~ breaks | join(' + ') ~ ' from ' ~ target ~ ')').rows[0] -%}
+  {%- if r[3] is not none or n[0] != 1 + n[1] + r[0] -%}
+    {{ exceptions.raise_compiler_error(file ~ ", line " ~ (r[3] or r[2]) ~ ": a quoted value"
+        ~ " opened here is never closed, so the reader took the following lines for part of it ("
+        ~ (1 + n[1] + r[0]) ~ " of the file's " ~ n[0] ~ " lines accounted for). Close or remove"
+        ~ " the quote. Nothing was loaded.") }}
   {%- endif -%}
 {% endmacro %}
 
