@@ -74,7 +74,7 @@
     quote-blind re-read costs ~0.1 s per 1M lines. Lines that are not valid
     in the declared encoding and a quote that swallows the following lines
     stop the load too: both are faults of the file, not of a row. -#}
-{% macro saas_seed_check_every_line(model, csv_path, target, columns, rejects) %}
+{% macro saas_seed_check_every_line(model, csv_path, target, columns, rows_loaded, rejects) %}
   {%- set file = "Seed file '" ~ model.original_file_path ~ "'" -%}
   {%- set r = run_query("with rejected as (
         select line, trim(any_value(csv_line), chr(10) || chr(13)) as l,
@@ -82,27 +82,34 @@
             bool_or(error_type = 'UNQUOTED VALUE') as bad_quote
         from temp.main." ~ adapter.quote(rejects) ~ " group by line)
     select count(*) + coalesce(sum(length(l) - length(replace(l, chr(10), ''))), 0),
-        min(line) filter (where bad_bytes), min(line) filter (where bad_quote),
-        min(line) filter (where bad_quote and contains(l, chr(10)))
+        min(line) filter (where bad_bytes),
+        coalesce(min(line) filter (where bad_quote and contains(l, chr(10))),
+            min(line) filter (where bad_quote)),
+        bool_or(bad_quote and contains(l, chr(10)))
     from rejected").rows[0] -%}
   {%- if r[1] is not none -%}
     {{ exceptions.raise_compiler_error(file ~ ", line " ~ r[1] ~ ": not valid "
         ~ (model.config.get('encoding') or 'utf-8') ~ ". Declare the file's encoding (seed config"
         ~ " `encoding`: utf-8, utf-16 or latin-1) or convert it to UTF-8. Nothing was loaded.") }}
   {%- endif -%}
-  {%- set breaks = ['count(*)'] -%}
-  {%- for name, type in columns -%}
-    {%- set c = adapter.quote(name) ~ '::varchar' -%}
-    {%- do breaks.append('coalesce(sum(length(' ~ c ~ ') - length(replace(' ~ c ~ ', chr(10), \'\')))'
-        ~ ' filter (where contains(' ~ c ~ ', chr(10))), 0)') -%}
-  {%- endfor -%}
-  {%- set n = run_query('select (select count(l) from ' ~ saas_seed_lines(model, csv_path)
-        ~ '), (select ' ~ breaks | join(' + ') ~ ' from ' ~ target ~ ')').rows[0] -%}
-  {%- if r[3] is not none or n[0] != 1 + n[1] + r[0] -%}
-    {{ exceptions.raise_compiler_error(file ~ ", line " ~ (r[3] or r[2]) ~ ": a quoted value"
-        ~ " opened here is never closed, so the reader took the following lines for part of it ("
-        ~ (1 + n[1] + r[0]) ~ " of the file's " ~ n[0] ~ " lines accounted for). Close or remove"
-        ~ " the quote. Nothing was loaded.") }}
+  {%- set n = run_query("select count(l), count(*) filter (where contains(l, '\"')) from "
+        ~ saas_seed_lines(model, csv_path)).rows[0] -%}
+  {%- set loaded = namespace(lines=rows_loaded) -%}
+  {%- if n[1] > 0 -%}{#- only quoted values can hold line breaks -#}
+    {%- set breaks = [] -%}
+    {%- for name, type in columns -%}
+      {%- set c = adapter.quote(name) ~ '::varchar' -%}
+      {%- do breaks.append('coalesce(sum(length(' ~ c ~ ') - length(replace(' ~ c
+          ~ ", chr(10), ''))) filter (where contains(" ~ c ~ ', chr(10))), 0)') -%}
+    {%- endfor -%}
+    {%- set loaded.lines = rows_loaded
+          + run_query('select ' ~ breaks | join(' + ') ~ ' from ' ~ target).rows[0][0] -%}
+  {%- endif -%}
+  {%- if r[3] or n[0] != 1 + loaded.lines + r[0] -%}
+    {{ exceptions.raise_compiler_error(file ~ (", line " ~ r[2] if r[2] is not none else "")
+        ~ ": a quoted value opened here is never closed, so the reader took the following lines"
+        ~ " for part of it (" ~ (1 + loaded.lines + r[0]) ~ " of the file's " ~ n[0]
+        ~ " lines accounted for). Close or remove the quote. Nothing was loaded.") }}
   {%- endif -%}
 {% endmacro %}
 
@@ -126,7 +133,8 @@
   {%- set file = "Seed file '" ~ model.original_file_path ~ "'" -%}
 
   {% if old_relation is not none and old_relation.is_view %}
-    {{ exceptions.raise_compiler_error("Cannot seed to '" ~ old_relation.render() ~ "', it is a view") }}
+    {{ exceptions.raise_compiler_error("Cannot seed to '" ~ old_relation.render()
+        ~ "', it is a view") }}
   {% endif %}
   {#- the header is checked before anything is changed -#}
   {%- set columns = saas_seed_columns(model, csv_path) -%}
@@ -168,7 +176,8 @@
     {{ load_sql }}
   {%- endcall %}
   {%- set rows_loaded = load_result('seed_load').table.rows[0][0] | int -%}
-  {% do saas_seed_check_every_line(model, csv_path, target_relation.render(), columns, rejects) %}
+  {% do saas_seed_check_every_line(model, csv_path, target_relation.render(), columns,
+       rows_loaded, rejects) %}
 
   {#- rejected lines: kept in <seed>__load_rejects (empty after a clean
       load, so the table always exists), named in a warning -#}
@@ -179,16 +188,16 @@
     from temp.main.{{ adapter.quote(rejects) }}
     order by line, column_idx
   {%- endcall %}
-  {%- set sample = run_query("select count(*) over (), line, string_agg(distinct error_type, '/')"
-        ~ " from " ~ rejects_relation.render() ~ " group by line order by line limit 5").rows -%}
+  {%- set rejected = run_query("select count(*), string_agg('line ' || line || ': ' || kinds,"
+        ~ " '; ' order by line) filter (where n <= 5) from (select line, row_number() over (order"
+        ~ " by line) as n, string_agg(distinct error_type, '/') as kinds from "
+        ~ rejects_relation.render() ~ " group by line)").rows[0] -%}
   {%- set message = code ~ ' ' ~ rows_loaded -%}
-  {% if sample | length > 0 %}
-    {%- set message = message ~ ' (' ~ sample[0][0] ~ ' lines rejected)' -%}
-    {%- set examples = [] -%}
-    {%- for row in sample -%}{%- do examples.append('line ' ~ row[1] ~ ': ' ~ row[2]) -%}{%- endfor -%}
-    {% do exceptions.warn(file ~ ": " ~ sample[0][0] ~ " line(s) could not be parsed and were not"
-        ~ " loaded (" ~ examples | join('; ') ~ (', ...' if sample[0][0] > 5 else '')
-        ~ "). They are kept in " ~ rejects_relation.render() ~ ".") %}
+  {% if rejected[0] > 0 %}
+    {%- set message = message ~ ' (' ~ rejected[0] ~ ' lines rejected)' -%}
+    {% do exceptions.warn(file ~ ": " ~ rejected[0] ~ " line(s) could not be parsed and were not"
+        ~ " loaded (" ~ rejected[1] ~ (', ...' if rejected[0] > 5 else '') ~ "). They are kept in "
+        ~ rejects_relation.render() ~ ".") %}
   {% endif %}
 
   {% call noop_statement('main', message, code, rows_loaded) %}{{ load_sql }}{% endcall %}
@@ -201,8 +210,9 @@
   {% endif %}
 
   {#- what the seed runner prints: with --show a random sample of the rows -#}
+  {%- set sample_sql = ' using sample reservoir(10 rows)' if invocation_args_dict.get('show') -%}
   {%- set shown = run_query('select * from ' ~ target_relation.render()
-        ~ (' using sample reservoir(10 rows)' if invocation_args_dict.get('show') else ' limit 0')) -%}
+        ~ (sample_sql or ' limit 0')) -%}
   {%- do store_result('agate_table', response='OK', agate_table=shown) -%}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
