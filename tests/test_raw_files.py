@@ -28,13 +28,14 @@ import random
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
+from orchestration import preflight as preflight_module
 from orchestration.preflight import EXIT_BAD_FILE, RAW_TABLES, check_raw_files
-from tests.dbt_project import DbtProject
+from tests.dbt_project import REPO_ROOT, DbtProject
 from tests.raw_faults import FAULTS, Fault, change, combined, generated_lines
 
 
@@ -257,3 +258,34 @@ def test_preflight_command_prints_one_line_per_broken_file(unparseable: DbtProje
     ]
     assert malformed.returncode == 2 and "expected TABLE=ENCODING" in malformed.stderr
     assert "Traceback" not in undeclared.stderr + declared.stderr + malformed.stderr
+
+
+def test_preflight_reads_the_declared_encodings_of_the_seeds(
+    small_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In dbt_project.yml (`+encoding`) or in a seed's properties (`config:`)."""
+    project, raw = tmp_path / "project", tmp_path / "raw"
+    (project / "seeds").mkdir(parents=True)
+    raw.mkdir()
+    config = (REPO_ROOT / "dbt_project.yml").read_text()
+    anchor = "    saas_customer_info:\n"
+    assert anchor in config
+    (project / "dbt_project.yml").write_text(
+        config.replace(anchor, f"{anchor}      +encoding: latin-1\n")
+    )
+    properties = project / "seeds" / "_seeds.yml"
+    properties.write_text((REPO_ROOT / "seeds" / "_seeds.yml").read_text())
+    declare_encoding(properties, "saas_user_activity", "utf-16")
+    for table in ("saas_customer_info", "saas_user_activity"):
+        fault = replace(FAULTS["UTF-16, declared, over 1 MiB"], table=table)
+        if table == "saas_customer_info":
+            fault = replace(fault, encoding="latin-1")
+        fault.write(raw / f"{table}.csv", generated_lines(small_data_dir, table))
+    monkeypatch.setattr(preflight_module, "REPO_ROOT", project)
+
+    problems = check_raw_files(raw)
+
+    # both decode as declared; the small Latin-1 one is too small for dbt-core
+    assert [(p.path.name, "1 MiB or less" in p.problem) for p in problems] == [
+        ("saas_customer_info.csv", True)
+    ]
