@@ -56,12 +56,9 @@ LOADER_ENCODINGS = ("utf-8", "utf-16", "latin-1")
 DBT_DECODES_UP_TO = 1024 * 1024
 CHUNK_CHARS = 1 << 24
 ENDINGS = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}
-# The first line break of another style than the file's first one.
-FOREIGN_ENDING = {
-    "\n": re.compile("\r"),
-    "\r\n": re.compile("\r(?!\n)|(?<!\r)\n"),
-    "\r": re.compile("\n"),
-}
+# In a CRLF file, the first line break of another style.
+FOREIGN_CRLF = re.compile("\r(?!\n)|(?<!\r)\n")
+C1_CONTROL = re.compile("[\x80-\x9f]")
 COMPRESSED = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip"}
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -196,9 +193,6 @@ def _check_start(path: Path, table: str, encoding: str) -> None:
 
 def _read_text(path: Path, encoding: str) -> _Text:
     """One streaming pass over the decoded text; FileFaultError on a byte that does not decode."""
-    # Latin-1 decodes every byte: its C1 controls (0x80-0x9F) are Windows-1252's
-    # printable characters (euro sign, curly quotes), which DuckDB cannot read.
-    bad = re.compile("[\x00\x80-\x9f]" if encoding == "latin-1" else "\x00")
     text = _Text()
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
     try:
@@ -209,7 +203,7 @@ def _read_text(path: Path, encoding: str) -> _Text:
                 if chunk.endswith("\r"):  # keep a CRLF in one piece
                     chunk += handle.read(1)
                 cut = max(chunk.rfind("\n"), chunk.rfind("\r")) + 1
-                _scan_lines(chunk[:cut], text, bad)
+                _scan_lines(chunk, cut, text, encoding == "latin-1")
                 carry = chunk[cut:]
     except UnicodeDecodeError as exc:
         raise _undecodable(path, encoding) from exc
@@ -219,30 +213,49 @@ def _read_text(path: Path, encoding: str) -> _Text:
     return text
 
 
-def _scan_lines(block: str, text: _Text, bad: re.Pattern[str]) -> None:
-    """Fold a block of whole lines into ``text``."""
-    if not block:
+def _scan_lines(chunk: str, end: int, text: _Text, latin1: bool) -> None:
+    """Fold the whole lines of ``chunk[:end]`` into ``text`` (no copy of it is made)."""
+    if end == 0:
         return
-    if text.ending is None and (end := re.search("\r\n|\r|\n", block)):
-        text.ending, text.first_line = end.group(), block[: end.start()]
-    foreign = FOREIGN_ENDING[text.ending or "\n"]
-    if text.foreign_ending_line is None and (found := foreign.search(block)):
-        text.foreign_ending_line = text.lines + _line_breaks(block[: found.start()]) + 1
-    if text.bad_char_line is None and (found := bad.search(block)):
-        text.bad_char_line = text.lines + _line_breaks(block[: found.start()]) + 1
+    if text.ending is None and (first := re.search("\r\n|\r|\n", chunk)):
+        text.ending, text.first_line = first.group(), chunk[: first.start()]
+    # one-character searches with str.find: ~10x faster than a regex
+    if text.foreign_ending_line is None:
+        if text.ending == "\r\n":
+            found = FOREIGN_CRLF.search(chunk, 0, end)
+            at = found.start() if found else -1
+        else:
+            at = chunk.find("\r" if text.ending == "\n" else "\n", 0, end)
+        if at >= 0:
+            text.foreign_ending_line = text.lines + _line_breaks(chunk, 0, at) + 1
+    if text.bad_char_line is None and (at := _first_bad_char(chunk, end, latin1)) >= 0:
+        text.bad_char_line = text.lines + _line_breaks(chunk, 0, at) + 1
         text.bad_char = (
             "contains a NUL byte: the file is binary or UTF-16, not a CSV text file"
-            if found.group() == "\x00"
-            else f"byte 0x{ord(found.group()):02X} is a control character in Latin-1: the "
-            "file is probably Windows-1252, which the loader cannot read; convert it to UTF-8 "
-            "(iconv -f cp1252 -t utf-8)"
+            if chunk[at] == "\x00"
+            else f"byte 0x{ord(chunk[at]):02X} is a control character in Latin-1: the "
+            "file is probably Windows-1252, which the loader cannot read; convert it to "
+            "UTF-8 (iconv -f cp1252 -t utf-8)"
         )
-    text.has_quote = text.has_quote or '"' in block
-    text.lines += _line_breaks(block)
+    text.has_quote = text.has_quote or chunk.find('"', 0, end) >= 0
+    text.lines += _line_breaks(chunk, 0, end)
 
 
-def _line_breaks(text: str) -> int:
-    return text.count("\n") + text.count("\r") - text.count("\r\n")
+def _first_bad_char(chunk: str, end: int, latin1: bool) -> int:
+    """Where the first NUL (or, in Latin-1, C1 control character) is, else -1."""
+    at = chunk.find("\x00", 0, end)
+    # Latin-1 decodes every byte: its C1 controls (0x80-0x9F) are Windows-1252's
+    # printable characters (euro sign, curly quotes), which DuckDB cannot read.
+    if latin1 and (found := C1_CONTROL.search(chunk, 0, at if at >= 0 else end)):
+        return found.start()
+    return at
+
+
+def _line_breaks(text: str, start: int, end: int) -> int:
+    breaks = text.count("\n", start, end)
+    if text.find("\r", start, end) >= 0:
+        breaks += text.count("\r", start, end) - text.count("\r\n", start, end)
+    return breaks
 
 
 def _undecodable(path: Path, encoding: str) -> FileFaultError:
@@ -315,14 +328,16 @@ def _check_quotes(path: Path, encoding: str) -> None:
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
     with path.open(encoding=codec, newline="") as handle:
         reader = csv.reader(handle, strict=False)
-        start = 1
+        start, last = 1, []
         try:
             for record in reader:
-                if reader.line_num > start or any("\n" in f or "\r" in f for f in record):
+                if reader.line_num > start:  # the record ran over several lines
                     break
-                start = reader.line_num + 1
-            else:
-                return
+                start, last = reader.line_num + 1, record
+            else:  # ... or the file ends inside its last quoted value
+                if not any("\n" in value or "\r" in value for value in last):
+                    return
+                start -= 1
         except csv.Error:  # the value outgrew the csv module's field limit
             pass
     raise FileFaultError(
