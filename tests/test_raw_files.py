@@ -150,6 +150,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
             declare_encoding(seeds / properties, name, fault.declared)
     for name, (fault, _) in STOPPED.items():
         fault.write(seeds / f"{name}.csv", clean[fault.table])
+    Fault("saas_sites").write(seeds / "probe_reload.csv", clean["saas_sites"])
     preflight = subprocess.run(
         [sys.executable, "-m", "orchestration.preflight"],
         cwd=project.root,
@@ -206,6 +207,26 @@ def test_dbt_seed_alone_stops_naming_the_file(seeded: Seeded, probe: str) -> Non
         f"select count(*) as n from information_schema.tables where table_name = '{probe}'"
     )
     assert tables.at[0, "n"] == 0  # nothing was loaded
+
+
+def test_a_failed_reload_changes_nothing(seeded: Seeded) -> None:
+    """The load is one transaction: a fault found after the old table was
+    dropped (--full-refresh) or emptied (a reload) leaves it as it was."""
+    project = seeded.project
+    before = project.query("select * from raw.probe_reload")
+    lines = generated_lines(project.seeds_dir, "probe_reload")
+    assert len(before) == len(lines) - 1  # loaded by the first `dbt seed`
+    broken = Fault("saas_sites", change(5, lambda x: x.replace(",", ',"', 1)))
+    broken.write(project.seeds_dir / "probe_reload.csv", lines)
+    runs = [
+        project.dbt("seed", "-s", "probe_reload", *args, check=False)
+        for args in ([], ["--full-refresh"])
+    ]
+
+    for run in runs:
+        assert run.returncode == 1
+        assert "probe_reload.csv', line 5: a quoted value opened here is never closed" in run.stdout
+    assert project.query("select * from raw.probe_reload").equals(before)
 
 
 # ----------------------------------------------- the documented entry points
