@@ -48,7 +48,8 @@ profiles.yml:
 data: install  ## generate the demo data set into seeds/
 	$(BIN)/python scripts/generate_saas_data.py --scale demo
 
-build: install  ## dbt seed && dbt build on DuckDB (saas.duckdb or $$DBT_DUCKDB_PATH)
+build: install  ## check the raw files, dbt seed && dbt build on DuckDB (saas.duckdb or $$DBT_DUCKDB_PATH)
+	$(BIN)/python -m orchestration.preflight
 	$(BIN)/dbt seed
 	$(BIN)/dbt build --exclude resource_type:seed
 
