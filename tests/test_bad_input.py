@@ -104,7 +104,7 @@ ROW_FAULTS: list[tuple[str, str, dict[str, str], str, str]] = [
     ("background_jobs", "non-numeric count", {"background_job_min": "1.5"}, "invalid_number",
      "job_minutes"),
     ("background_jobs", "negative count", {"background_job_min": "-5503"}, "negative_number",
-     "background_job_min"),
+     "job_minutes"),
     ("background_jobs", "unknown category", {"background_job_type": "backup"},
      "unknown_category", "background_job_type"),
     ("background_jobs", "null key", {"site_id": ""}, "missing_key", "site_id"),
