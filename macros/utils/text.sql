@@ -44,3 +44,23 @@
 {% macro bigquery__sql_text(value) -%}
     {{ return(value | string | replace('\\', '\\\\') | replace("'", "\\'")) }}
 {%- endmacro %}
+
+{#- A 64-bit hash of some columns, for grouping rows by them cheaply (not a
+    key: collisions are possible, so only use it to narrow a search). -#}
+{% macro row_hash(columns) -%}
+    {{ return(adapter.dispatch('row_hash', 'saas_usage')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{#- BigQuery: the first 60 bits of an md5 of the values, as INT64 (the local
+    BigQuery emulator lacks farm_fingerprint). -#}
+{% macro bigquery__row_hash(columns) -%}
+    cast(concat('0x', substr(to_hex(md5(concat(
+        {%- for column in columns -%}
+        coalesce(cast({{ column }} as string), '<null>'){{ ", '|', " if not loop.last }}
+        {%- endfor -%}
+    ))), 1, 15)) as int64)
+{%- endmacro %}

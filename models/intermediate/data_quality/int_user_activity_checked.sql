@@ -34,8 +34,7 @@
     ref('stg_saas__user_activity'), 'activity_date',
     recheck_reasons=['orphan_site', 'site_customer_mismatch', 'unknown_user']
 ) -%}
-{%- set key_columns = ['customer_id', 'user_email', 'site_id', 'activity_date', 'activity_type'] -%}
-{%- set columns = key_columns + ['event_count', 'activity_date_text', 'event_count_text'] -%}
+{%- set key_columns = ['user_key', 'site_id', 'activity_date', 'activity_type'] -%}
 
 with
 
@@ -54,6 +53,23 @@ activity as (
     {%- if days_to_rebuild %}
     where {{ days_to_rebuild }}
     {%- endif %}
+
+),
+
+-- Duplicates are rare. The keys seen more than once are found first, as
+-- 64-bit hashes of the staged key columns, by a second read of the same
+-- rows: only their rows are ranked (a window over every row would sort the
+-- whole feed). A hash collision only sends a row down the ranking path.
+duplicate_candidates as (
+
+    select {{ row_hash(['customer_id', 'user_email', 'site_id', 'activity_date', 'activity_type']) }}
+        as candidate_hash
+    from {{ ref('stg_saas__user_activity') }}
+    {%- if days_to_rebuild %}
+    where {{ days_to_rebuild }}
+    {%- endif %}
+    group by 1
+    having count(*) > 1
 
 ),
 
@@ -78,26 +94,14 @@ users as (
 
 ),
 
--- Duplicates are rare. The keys seen more than once in the input are found
--- with one aggregate, and only their rows are ranked: a window over every
--- row would sort the whole feed.
-duplicate_candidates as (
-
-    select {{ key_columns | join(', ') }}
-    from activity
-    group by {{ key_columns | join(', ') }}
-    having count(*) > 1
-
-),
-
 joined as (
 
     select
         activity.*,
-        users.user_key,
+        users.user_key as clean_user_key,
         sites.customer_id as site_customer_id,
         users.registration_date as user_registration_date,
-        duplicate_candidates.site_id is not null as is_duplicate_candidate
+        duplicate_candidates.candidate_hash is not null as is_duplicate_candidate
     from activity
     left join sites
         on activity.site_id = sites.site_id
@@ -107,9 +111,10 @@ joined as (
             and activity.user_email = users.user_email
     left join duplicate_candidates
         on
-        {%- for column in key_columns %}
-            {{ 'and ' if not loop.first }}activity.{{ column }} = duplicate_candidates.{{ column }}
-        {%- endfor %}
+            {{ row_hash([
+                'activity.customer_id', 'activity.user_email', 'activity.site_id',
+                'activity.activity_date', 'activity.activity_type'
+            ]) }} = duplicate_candidates.candidate_hash
 
 ),
 
@@ -126,21 +131,48 @@ row_checked as (
 
 ),
 
+-- The row's user (for an unknown email, its hash), and its raw texts only
+-- where it may be quarantined: the narrow stream both ranking paths read.
+checked as (
+
+    select
+        coalesce(
+            clean_user_key,
+            case when user_email is not null then {{ user_key('customer_id', 'user_email') }} end
+        ) as user_key,
+        customer_id,
+        site_id,
+        activity_date,
+        activity_type,
+        event_count,
+        row_reason_code,
+        row_reason_message,
+        case
+            when row_reason_code is not null or is_duplicate_candidate then activity_date_text
+        end as activity_date_text,
+        case
+            when row_reason_code is not null or is_duplicate_candidate then event_count_text
+        end as event_count_text,
+        is_duplicate_candidate
+    from row_checked
+
+),
+
 ranked as (
 
     select
         *,
         1 as key_rank,
         1 as row_rank
-    from row_checked
+    from checked
     where not is_duplicate_candidate
 
     union all
 
     select
         *,
-        {{ dq_duplicate_ranks(key_columns, columns) }}
-    from row_checked
+        {{ dq_duplicate_ranks(key_columns, key_columns + ['event_count']) }}
+    from checked
     where is_duplicate_candidate
 
 ),
@@ -158,10 +190,7 @@ final as (
 
     select
         coalesce(activity_date, cast('1900-01-01' as date)) as partition_date,
-        coalesce(
-            user_key,
-            case when user_email is not null then {{ user_key('customer_id', 'user_email') }} end
-        ) as user_key,
+        user_key,
         customer_id,
         site_id,
         activity_date,
