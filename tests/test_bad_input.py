@@ -143,7 +143,7 @@ DUPLICATE_MESSAGES = {
         "customers": "same customer_id with other values",
         "sites": "same site_id with other values",
         "users": "same customer_id, site_id, user_email with other values",
-        "user_activity": "same customer_id, user_email, site_id, activity_date, activity_type",
+        "user_activity": "same user_key, site_id, activity_date, activity_type with other values",
         "storage": "same site_id, storage_date with other values",
     },
 }
