@@ -2,20 +2,9 @@
     calendar_end_date vars: MetricFlow's day-grain time spine. -#}
 with
 
-spine as (
-
-    {{ dbt.date_spine(
-        'day',
-        "cast('" ~ var('calendar_start_date') ~ "' as date)",
-        "cast('" ~ var('calendar_end_date') ~ "' as date)"
-    ) }}
-
-),
-
 days as (
 
-    select cast(date_day as date) as date_day
-    from spine
+    {{ date_series(var('calendar_start_date'), var('calendar_end_date'), 'day') }}
 
 )
 

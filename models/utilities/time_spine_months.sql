@@ -6,18 +6,14 @@ with
 
 spine as (
 
-    {{ dbt.date_spine(
-        'month',
-        "cast('" ~ var('calendar_start_date') ~ "' as date)",
-        "cast('" ~ var('calendar_end_date') ~ "' as date)"
-    ) }}
+    {{ date_series(var('calendar_start_date'), var('calendar_end_date'), 'month') }}
 
 ),
 
 months as (
 
     select
-        cast(date_month as date) as month_start,
+        date_month as month_start,
         {{ month_end('date_month') }} as month_end
     from spine
 
