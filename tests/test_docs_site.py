@@ -5,16 +5,15 @@ semantic layer's and exposures' pages.
 
 The site of a `small` build is generated with `dbt docs generate --static`,
 served over loopback by `dbt docs serve` (the documented way to browse it),
-and the single-file static site is opened from disk as well. Chromium is
-Debian's (`apt-get install -y chromium`), driven by Playwright; Playwright's
-own browser download is never used. Screenshots of every page checked land
-in the session's temporary folder (printed on failure).
+and the single-file static site is opened from disk as well. The browser is
+the machine's Chromium (tests/browser.py: skipped, in one line, where there
+is none). Screenshots of every page checked land in the session's temporary
+folder (printed on failure).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -25,19 +24,11 @@ from typing import Any
 
 import pytest
 
+from tests.browser import headless_chromium
 from tests.dbt_project import DBT, DbtProject
 
 pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FCT = "model.saas_usage.fct_site_months"
 # The public contract of fct_site_months (SPEC section 6): each must be on the
 # rendered page with a description.
@@ -94,16 +85,6 @@ GRAPH_NODES = [
 ]
 
 
-def _chromium_path() -> str | None:
-    configured = os.environ.get("CHROMIUM_PATH")
-    if configured:
-        return configured
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="module")
 def docs_project(small_built: DbtProject) -> DbtProject:
     project = small_built
@@ -149,17 +130,8 @@ def served_url(docs_project: DbtProject) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = _chromium_path()
-    if chromium is None:
-        message = "Chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
