@@ -14,6 +14,8 @@
   generates docs; a build says in one line how to create the data.
 * `make install` puts the pre-commit hook in a git checkout, and only there;
   the hooks run from a fresh clone.
+* The browser tests find Chromium on `$CHROMIUM_PATH` or `PATH`; without one
+  they are skipped in one line (failed under CI).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import duckdb
 import pytest
 import yaml
 
+from tests import browser
 from tests.dbt_project import REPO_ROOT, DbtProject
 
 PROFILE = "saas_usage"
@@ -324,3 +327,44 @@ def test_make_install_outside_a_git_checkout_installs_no_hook(tmp_path: Path) ->
     assert (root / "profiles.yml").is_file()
     assert not (root / ".git").exists()
     assert "pre-commit installed" not in installed.stdout
+
+
+# --------------------------------------------------------------------------
+# the browser of the browser tests (tests/browser.py)
+# --------------------------------------------------------------------------
+def _fake_executable(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_browser_comes_from_chromium_path_else_from_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_path = _fake_executable(tmp_path / "bin", "chromium-browser")
+    chosen = _fake_executable(tmp_path / "opt", "chrome")
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    monkeypatch.delenv("CHROMIUM_PATH", raising=False)
+    assert browser.chromium_path() == on_path
+    monkeypatch.setenv("CHROMIUM_PATH", str(chosen))
+    assert browser.chromium_path() == chosen
+    monkeypatch.setenv("CHROMIUM_PATH", str(tmp_path / "missing"))
+    with pytest.raises(browser.ChromiumNotFoundError, match="not an executable file"):
+        browser.chromium_path()
+
+
+def test_no_browser_skips_in_one_line_and_fails_under_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CHROMIUM_PATH", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        browser.chromium_or_skip()
+    assert str(skipped.value) == browser.INSTALL_HINT
+    assert "\n" not in browser.INSTALL_HINT and "apt-get install chromium" in browser.INSTALL_HINT
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Chromium not found"):
+        browser.chromium_or_skip()

@@ -5,7 +5,7 @@ The profile's own dev, CI and production targets (`bq_dev`, `bq_ci`,
 connection settings are swapped for the emulator's (loopback endpoint, dummy
 token, project `demo`), their datasets stay what the profile renders. Each
 environment in turn seeds one raw table and builds the staging model that
-reads it (production first, then a developer, then a CI run). Then:
+reads it (production first, then a developer and a CI run at once). Then:
 
 * each wrote only to its own datasets, exactly where its manifest said
   (production `saas_analytics` and `raw`, alice `dbt_alice` and
@@ -29,6 +29,7 @@ import json
 import socket
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,8 +207,11 @@ def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
         _run(project, environments["prod"], seed, model)
         _mark_production(client, project, seed, model)
         prod_tables = _tables(client)
-        for name in ("dev", "ci"):
-            _run(project, environments[name], seed, model)
+        # a developer and a CI run at the same time, as they would
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = [pool.submit(_run, project, environments[n], seed, model) for n in ("dev", "ci")]
+            for run in runs:
+                run.result()
         yield Emulated(project, client, environments, seed, model, prod_tables)
         client.close()
     finally:
@@ -261,5 +265,6 @@ def test_a_developer_given_productions_dataset_is_refused(emulated: Emulated) ->
 
 def test_real_bigquery_targets_run_the_adapters_insert_overwrite(emulated: Emulated) -> None:
     ci = emulated.environments["ci"]
-    probe = _dbt(emulated.project, ci, "run-operation", "probe_insert_overwrite")
+    where = ("--target-path", f"target/{ci.target}")  # reuses the CI run's parse
+    probe = _dbt(emulated.project, ci, "run-operation", "probe_insert_overwrite", *where)
     assert "declare dbt_partitions_for_replacement" in probe.stdout, probe.stdout[-2000:]
