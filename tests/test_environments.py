@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,7 @@ def parse_project(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     return project
 
 
-def parse(project: DbtProject, target: str, *, check: bool = True, **env: str) -> Any:
+def parse(project: DbtProject, target: str, env: dict[str, str], check: bool = True) -> Any:
     """`dbt parse --target TARGET` under ``env``: the manifest, or the failed run."""
     runner = DbtProject(project.root, {**project.env, "DBT_TARGET": target, **env})
     result = runner.dbt("parse", "--target-path", f"target/{target}", check=check)
@@ -140,9 +141,13 @@ def parse(project: DbtProject, target: str, *, check: bool = True, **env: str) -
 
 @pytest.fixture(scope="module")
 def manifests(parse_project: DbtProject) -> dict[str, dict[str, Any]]:
-    return {
-        target: parse(parse_project, target, **env) for target, (env, _) in BIGQUERY_TARGETS.items()
-    }
+    # each target parses into its own target path: they can run side by side
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            target: pool.submit(parse, parse_project, target, env)
+            for target, (env, _) in BIGQUERY_TARGETS.items()
+        }
+        return {target: future.result() for target, future in futures.items()}
 
 
 def expected_schema(base: str, custom: str | None) -> str:
@@ -209,7 +214,7 @@ def test_no_two_environments_share_a_dataset(manifests: dict[str, Any]) -> None:
 def test_a_target_given_another_environments_dataset_is_refused(
     parse_project: DbtProject, target: str, env: dict[str, str], message: str
 ) -> None:
-    failed = parse(parse_project, target, check=False, **env)
+    failed = parse(parse_project, target, env, check=False)
     assert isinstance(failed, subprocess.CompletedProcess), f"{target} accepted {env}"
     lines = [line for line in failed.stdout.splitlines() if message in line]
     assert len(lines) == 1, failed.stdout[-3000:]
