@@ -281,7 +281,7 @@ def test_semantic_layer_and_exposure_pages(page: Any, served_url: str, screensho
             "python -m report",
             "Analytics Engineering",
         ],
-        "macro/macro.saas_usage.segment_months": ["segment marts", "segment_column"],
+        "macro/macro.saas_usage.saas_check_target_dataset": ["Refuses, before anything", "base"],
         "source/source.saas_usage.saas.saas_users": ["user_email", "Personal"],
     }
     for route, phrases in checks.items():
