@@ -28,7 +28,11 @@ $(BIN)/dbt: requirements.txt
 	$(BIN)/pip install $(PIP_FLAGS) -r requirements.txt
 	touch $@
 
-install: $(BIN)/dbt profile  ## create the venv with the pinned dependencies
+# The git hook (.pre-commit-config.yaml) goes in only when this folder is a
+# git checkout of its own (not an unpacked copy inside another repository).
+install: $(BIN)/dbt profile  ## create the venv with the pinned dependencies; install the pre-commit hook
+	@if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
+		$(BIN)/pre-commit install || echo "pre-commit hook not installed (see above)"; fi
 
 $(BQ_VENV)/bin/crucible: requirements-bq-emulator.txt
 	$(PYTHON) -m venv $(BQ_VENV)
@@ -37,9 +41,14 @@ $(BQ_VENV)/bin/crucible: requirements-bq-emulator.txt
 
 bq-emulator: $(BQ_VENV)/bin/crucible  ## venv of the local BigQuery API emulator (tests)
 
-browser:  ## headless Chromium for the docs-site and report tests (Debian package)
-	@command -v chromium >/dev/null || { \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# tests/browser.py finds Chromium ($$CHROMIUM_PATH, else PATH). Missing: root
+# (CI, a fresh machine) installs Debian's package; anyone else is told how, in
+# one line, and the browser tests are skipped.
+browser: $(BIN)/dbt  ## headless Chromium for the docs-site and report tests
+	@$(BIN)/python -m tests.browser >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else $(BIN)/python -m tests.browser || true; fi; }
 
 profile: profiles.yml
 profiles.yml:

@@ -300,7 +300,7 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouses]
         pytest.fail(f"cannot start the BigQuery emulator: {exc}", pytrace=False)
     timings["emulator start"] = time.monotonic() - started
     try:
-        dataset = f"saas_ci_{uuid.uuid4().hex[:10]}"
+        dataset = f"ci_{uuid.uuid4().hex[:10]}"  # a CI run's dataset, as the target requires
         bq_project = DbtProject.copy_of_repo(
             root / "bigquery",
             DBT_TARGET="bq_emulator",
@@ -319,8 +319,9 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouses]
         timings["generate small"] = time.monotonic() - generate_started
 
         # The rule-breaking rows exceed the build's quarantine-share guard.
-        bq_build = Build(bq_project, f"{{raw_schema: {dataset}_raw, {DBT_TEST_VARS}}}")
-        duck_build = Build(duck_project, f"{{raw_schema: raw, {DBT_TEST_VARS}}}")
+        # Raw tables follow the target: <dataset>_raw on BigQuery, raw on DuckDB.
+        bq_build = Build(bq_project, f"{{{DBT_TEST_VARS}}}")
+        duck_build = Build(duck_project, f"{{{DBT_TEST_VARS}}}")
         builds_started = time.monotonic()
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = [pool.submit(b.seed_and_build) for b in (bq_build, duck_build)]
