@@ -2,7 +2,7 @@
 
     python -m report                          # DuckDB (saas.duckdb or $DBT_DUCKDB_PATH)
     python -m report --out /tmp/report.html
-    python -m report --target bigquery        # any target of the dbt profile
+    python -m report --target bq_prod         # any target of the dbt profile
     python -m report --vars '{heavy_background_min_minutes_per_site: 1000}'
 
 Give the report the ``--vars`` the build had: it quotes the thresholds of the
@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--target",
-        help="dbt profile target to read, e.g. dev or bigquery (default: the profile's, "
+        help="dbt profile target to read, e.g. dev or bq_prod (default: the profile's, "
         "i.e. $DBT_TARGET or dev)",
     )
     parser.add_argument(

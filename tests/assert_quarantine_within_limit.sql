@@ -14,7 +14,7 @@ over_limit as (
 )
 
 select * from over_limit
-{%- if execute %}
+{%- if execute and flags.WHICH in ['build', 'test', 'retry'] %}
 {%- for row in run_query(quarantine_by_table() ~ ' order by 1').rows if row[3] > limit %}
 {{- log('quarantine over the limit ' ~ row[0] ~ ': ' ~ row[2] ~ ' of ' ~ row[1]
         ~ ' raw rows quarantined (' ~ '%.2f' | format(100 * row[3])

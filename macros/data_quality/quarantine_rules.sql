@@ -180,7 +180,7 @@
             on reasons.raw_table = raw_rows.raw_table
         group by reasons.raw_table
     {%- endset -%}
-    {%- if log_label and execute -%}
+    {%- if log_label and execute and flags.WHICH in ['build', 'test', 'retry'] -%}
         {%- for row in run_query(sql ~ ' order by 1').rows -%}
             {{ log(log_label ~ ' ' ~ row[0] ~ ': ' ~ row[2] ~ ' of ' ~ row[1] ~ ' raw rows quarantined ('
                    ~ '%.2f' | format(100 * row[3]) ~ '%): ' ~ row[4], info=true) }}

@@ -1,4 +1,3 @@
-{{ depends_on_seed('saas_background_jobs') }}
 with
 
 source as (

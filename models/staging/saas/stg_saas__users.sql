@@ -1,4 +1,3 @@
-{{ depends_on_seed('saas_users') }}
 with
 
 source as (
