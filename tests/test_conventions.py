@@ -115,9 +115,7 @@ BAD_FILES = {
 }
 # int_data_months gets four leaf children (it feeds none)
 for _n in range(1, 5):
-    BAD_FILES[f"models/marts/core/dim_leaf_{_n}.sql"] = (
-        "select * from {{ ref('int_data_months') }}"
-    )
+    BAD_FILES[f"models/marts/core/dim_leaf_{_n}.sql"] = "select * from {{ ref('int_data_months') }}"
 
 # In the copy's dbt-score config: a reason excepts, an empty reason does not.
 PK_RULE = "conventions.rules.model_has_primary_key_test"

@@ -62,13 +62,14 @@ activity as (
 -- whole feed). A hash collision only sends a row down the ranking path.
 duplicate_candidates as (
 
-    select {{ row_hash(['customer_id', 'user_email', 'site_id', 'activity_date', 'activity_type']) }}
-        as candidate_hash
+    select
+        {{ row_hash(['customer_id', 'user_email', 'site_id', 'activity_date', 'activity_type']) }}
+            as candidate_hash
     from {{ ref('stg_saas__user_activity') }}
     {%- if days_to_rebuild %}
     where {{ days_to_rebuild }}
     {%- endif %}
-    group by 1
+    group by candidate_hash
     having count(*) > 1
 
 ),
