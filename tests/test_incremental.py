@@ -60,8 +60,8 @@ from orchestration.dbt_runner import (
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
 RUN_DAILY = "orchestration.daily_job"
-D0 = dt.date(2024, 5, 26)  # the initial full build covers the data through this day
-REPLAY_DAYS = 10  # 2024-05-27 .. 2024-06-05: crosses the month boundary
+D0 = dt.date(2024, 5, 30)  # the initial full build covers the data through this day
+REPLAY_DAYS = 5  # 2024-05-31 .. 2024-06-04: crosses the month boundary
 LAST_DAY = D0 + dt.timedelta(days=REPLAY_DAYS)
 NEW_SITE = "A99999999991"
 TABLES = (
@@ -210,8 +210,8 @@ def plant_rows(seeds_dir: Path) -> tuple[Arrivals, dict[str, str]]:
     )
     # a late exact duplicate of a row of 06-02, arriving 06-04
     arrivals.add(dt.date(2024, 6, 4), "saas_user_activity", **duplicate)
-    # rows whose date does not parse (the undated partition), 05-28 and 06-05
-    for arrives, text in ((dt.date(2024, 5, 28), "2024-05-3x"), (dt.date(2024, 6, 5), "soon")):
+    # rows whose date does not parse (the undated partition), 05-31 and 06-04
+    for arrives, text in ((dt.date(2024, 5, 31), "2024-05-3x"), (dt.date(2024, 6, 4), "soon")):
         arrivals.add(
             arrives,
             "saas_user_activity",
@@ -221,8 +221,8 @@ def plant_rows(seeds_dir: Path) -> tuple[Arrivals, dict[str, str]]:
             activity_type="View",
             event_count="1",
         )
-    # a site whose data arrives from 05-29 on, but whose own row only on 06-02
-    day = dt.date(2024, 5, 29)
+    # a site whose data arrives from 05-31 on, but whose own row only on 06-02
+    day = dt.date(2024, 5, 31)
     while day <= LAST_DAY + dt.timedelta(days=1):
         arrivals.add(
             day,
@@ -243,11 +243,11 @@ def plant_rows(seeds_dir: Path) -> tuple[Arrivals, dict[str, str]]:
         )
         day += dt.timedelta(days=1)
     arrivals.add(
-        dt.date(2024, 5, 30),
+        dt.date(2024, 5, 31),
         "saas_background_jobs",
         customer_id=customer,
         site_id=NEW_SITE,
-        date="2024-05-30",
+        date="2024-05-31",
         background_job_type="extract",
         background_job_min="15",
     )
@@ -382,8 +382,8 @@ def test_day_by_day_replay_equals_full_refresh(replay: Replay) -> None:
             [NEW_SITE],
         ).fetchall()
         assert [(m.isoformat(), e) for m, e, _ in new_site_months] == [
-            ("2024-05-01", 6),
-            ("2024-06-01", 10),
+            ("2024-05-01", 2),
+            ("2024-06-01", 8),
         ]
         merged = connection.execute(
             "select d.registration_date, d.license_type from dim_users as d "
@@ -405,7 +405,7 @@ def test_daily_job_twice_with_no_new_data_changes_nothing(replay: Replay) -> Non
     assert job.returncode == 0, job.stdout[-6000:] + job.stderr[-3000:]
     assert compare_relations(before, project.database_path, tables) == {}
     # with no new data, the incremental models rebuild their lookback window
-    # only: its days (06-02 .. 06-05, in the log as date texts) and the one
+    # only: its days (06-01 .. 06-04, in the log as date texts) and the one
     # month they fall in (dbt-duckdb reports no row counts: scopes are logged)
     assert rebuilt_months(project) == {
         "int_activity_aggregated_to_user_site_months": 1,
