@@ -92,7 +92,8 @@ def _compare_mart(connection: Any, mart: Mart) -> dict[str, Any]:
         select
             (select count(*) from {hw_table}) as handwritten_rows,
             (select count(*) from {dbt_table}) as dbt_rows,
-            (select count(*) - count(distinct ({keys})) from {hw_table}) as handwritten_repeated_keys,
+            (select count(*) - count(distinct ({keys})) from {hw_table})
+                as handwritten_repeated_keys,
             (select count(*) - count(distinct ({keys})) from {dbt_table}) as dbt_repeated_keys,
             count(*) filter (where d.present is null) as only_handwritten,
             count(*) filter (where h.present is null) as only_dbt,

@@ -68,7 +68,9 @@ def statements(variables: dict[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for path in sorted(SQL_DIR.glob(SQL_FILES)):
         for chunk in STATEMENT_END.split(render(path.read_text(), variables) + "\n"):
-            code = [line for line in chunk.splitlines() if line.strip() and not line.startswith("--")]
+            code = [
+                line for line in chunk.splitlines() if line.strip() and not line.startswith("--")
+            ]
             if code:
                 label = re.sub(r"\s+", " ", code[0]).strip()[:72]
                 found.append((f"{path.stem[len('handwritten_') :]}: {label}", chunk))

@@ -1,4 +1,4 @@
--- The transform baseline, part 1 of 4: every raw row typed and judged.
+-- The transform baseline, part 1 of 5: every raw row typed and judged.
 --
 -- A lean one-off recomputation of everything the dbt build computes, in
 -- plain DuckDB SQL, run statement by statement by bench/handwritten.py (no

@@ -1,4 +1,4 @@
--- The transform baseline, part 4 of 4 of the marts: segments, onboarding
+-- The transform baseline, part 4 of 5: segments, onboarding
 -- signals and the dimensions (see part 1 for the conventions).
 
 set schema = 'hw_work';
