@@ -88,13 +88,16 @@ def _respell(row: Row, spellings: dict[str, str]) -> Row:
     return changed
 
 
-def _same_key_copy(name: str, row: Row, tables: dict[str, list[Row]]) -> Row | None:
-    """A copy of ``row`` with the same key and another value (ranked after it)."""
+def _same_key_copy(name: str, tables: dict[str, list[Row]]) -> Row | None:
+    """A copy of a row with the same key and other values, ranked after it (so
+    that the original stays clean and nothing else changes)."""
+    row = tables[name][2]
     if name == "saas_customer_info":
         return row | {"contact_email": "zz@zz.example"}
     if name == "saas_sites":
-        owners = (site["customer_id"] for site in tables[name])
-        return row | {"customer_id": next(c for c in owners if c != row["customer_id"])}
+        last = max(site["customer_id"] for site in tables[name])
+        site = next(site for site in tables[name] if site["customer_id"] < last)
+        return site | {"customer_id": last}
     if name == "saas_users":
         later = dt.date.fromisoformat(row["registration_date"]) + dt.timedelta(days=1)
         return row | {"registration_date": later.isoformat()}
@@ -165,7 +168,7 @@ def plant_faults(folder: Path) -> dict[str, int]:
     for name, rows in tables.items():
         extra = added.setdefault(name, [])
         extra.append(dict(rows[1]))  # an exact copy (of a job run: a second, legitimate run)
-        same_key = _same_key_copy(name, rows[2], tables)
+        same_key = _same_key_copy(name, tables)
         if same_key is not None:
             extra.append(same_key)
         rows[3] = _respell(rows[3], MESSY_SPELLINGS[name])

@@ -251,3 +251,10 @@ def print_table(report: dict[str, Any]) -> None:
         print(f"figures: {figures_text}")
         print("\n".join(_goal_lines(result["goals"])))
         print("\n".join(_comparison_lines(runs[-1]["handwritten_matches_dbt"])))
+    if "test_command" in report:
+        test = report["test_command"]
+        verdict = "meets " if test["met"] else "MISSES"
+        print(
+            f"\ntest command: {test['wall_s']:.0f} s wall, exit {test['returncode']}: "
+            f"{verdict} the goal of {test['goal_s']:.0f} s"
+        )
