@@ -38,8 +38,41 @@ create or replace macro canonical(x, accepted) as coalesce(
     accepted[list_position(list_transform(accepted, lambda v: lower(v)), lower(trim(x)))], clean(x)
 );
 create or replace macro quoted(x) as coalesce('"' || x || '"', '<null>');
-create or replace macro one_of(accepted) as array_to_string(accepted, ', ');
 create or replace macro user_key(customer_id, user_email) as md5(customer_id || '|' || lower(user_email));
+
+-- The rules: each is null when a row passes it, else its reason code and
+-- message. A table's verdict is the coalesce() of its rules in priority
+-- order (coalesce stops at the first rule broken).
+create or replace macro broken(code, message) as {'code': code, 'message': message};
+create or replace macro rule_present(name, value) as
+    case when value is null then broken('missing_key', name || ' is missing') end;
+create or replace macro rule_format(name, value, pattern) as case when not regexp_full_match(value, pattern)
+    then broken('malformed_key', name || ' ' || quoted(value) || ' does not match ' || pattern) end;
+-- a personal value never goes into a message
+create or replace macro rule_format_withheld(name, value, pattern) as case when not regexp_full_match(value, pattern)
+    then broken('malformed_key', name || ' (withheld) does not match ' || pattern) end;
+create or replace macro rule_date(name, value, raw_text) as case when value is null
+    then broken('invalid_date', name || ' ' || quoted(raw_text) || ' is not a YYYY-MM-DD date') end;
+create or replace macro rule_whole_number(name, value, raw_text) as case when value is null
+    then broken('invalid_number', name || ' ' || quoted(raw_text) || ' is not a whole number') end;
+create or replace macro rule_non_negative(name, value, raw_text) as case when value < 0
+    then broken('negative_number', name || ' ' || quoted(raw_text) || ' is negative') end;
+create or replace macro rule_one_of(name, value, accepted) as case when not coalesce(list_contains(accepted, value), false)
+    then broken('unknown_category', name || ' ' || quoted(value) || ' is not one of ' || array_to_string(accepted, ', ')) end;
+create or replace macro rule_known_customer(customer_id, known) as case when not known
+    then broken('unknown_customer', 'customer_id "' || customer_id || '" is not a clean customer') end;
+-- `owner`: the customer of the clean site of that id, if any
+create or replace macro rule_known_site(site_id, owner) as case when owner is null
+    then broken('orphan_site', 'site_id "' || site_id || '" is not a clean site') end;
+create or replace macro rule_site_of_customer(site_id, owner, customer_id) as case when owner <> customer_id
+    then broken('site_customer_mismatch', 'site_id "' || site_id || '" belongs to customer ' || owner) end;
+create or replace macro rule_known_user(customer_id, registration_date) as case when registration_date is null
+    then broken('unknown_user', 'user_email is not a clean user of customer ' || customer_id) end;
+-- among the rows that pass every rule: a later copy of a row, or another row of its key
+create or replace macro duplicate(copy_number, key_rank, key_columns) as case
+    when copy_number > 1 then broken('duplicate_row', 'exact duplicate of another row')
+    when key_rank > 1 then broken('duplicate_key', 'another row has the same ' || key_columns || ' with other values')
+end;
 
 -- Customers: the rules, then duplicates among the rows that pass them.
 create or replace table customers_checked as
@@ -56,31 +89,14 @@ with typed as (
 judged as (
     select
         *,
-        case
-            when customer_id is null then {'code': 'missing_key', 'message': 'customer_id is missing'}
-            when not regexp_full_match(customer_id, ${customer_id_pattern}) then {'code': 'malformed_key',
-                'message': 'customer_id ' || quoted(customer_id) || ' does not match ' || ${customer_id_pattern}}
-            when not coalesce(list_contains(${industries}, industry), false) then {'code': 'unknown_category',
-                'message': 'industry ' || quoted(industry) || ' is not one of ' || one_of(${industries})}
-            when not coalesce(list_contains(${regions}, region), false) then {'code': 'unknown_category',
-                'message': 'region ' || quoted(region) || ' is not one of ' || one_of(${regions})}
-            when not coalesce(list_contains(${account_tiers}, account_tier), false) then {'code': 'unknown_category',
-                'message': 'account_tier ' || quoted(account_tier) || ' is not one of ' || one_of(${account_tiers})}
-        end as broken
+        coalesce(
+            rule_present('customer_id', customer_id),
+            rule_format('customer_id', customer_id, ${customer_id_pattern}),
+            rule_one_of('industry', industry, ${industries}),
+            rule_one_of('region', region, ${regions}),
+            rule_one_of('account_tier', account_tier, ${account_tiers})
+        ) as broken
     from typed
-),
-
-ranked as (
-    select
-        *,
-        dense_rank() over (
-            partition by broken is null, customer_id
-            order by industry nulls last, region nulls last, account_tier nulls last, contact_email nulls last
-        ) as key_rank,
-        row_number() over (
-            partition by broken is null, customer_id, industry, region, account_tier, contact_email
-        ) as copy_number
-    from judged
 )
 
 select
@@ -89,17 +105,15 @@ select
     region,
     account_tier,
     contact_email,
-    case
-        when broken is not null then broken.code
-        when copy_number > 1 then 'duplicate_row'
-        when key_rank > 1 then 'duplicate_key'
-    end as reason_code,
-    case
-        when broken is not null then broken.message
-        when copy_number > 1 then 'exact duplicate of another row'
-        when key_rank > 1 then 'another row has the same customer_id with other values'
-    end as reason_message
-from ranked;
+    coalesce(broken, duplicate(
+        row_number() over (partition by broken is null, customer_id, industry, region, account_tier, contact_email),
+        dense_rank() over (
+            partition by broken is null, customer_id
+            order by industry nulls last, region nulls last, account_tier nulls last, contact_email nulls last
+        ),
+        'customer_id'
+    )) as verdict
+from judged;
 
 create or replace table customers as
 select
@@ -110,60 +124,41 @@ select
     string_split(contact_email, '@')[2] as contact_email_domain,
     customer_id in (select trim(customer_id) from raw.saas_internal_accounts) as is_internal
 from customers_checked
-where reason_code is null;
+where verdict is null;
 
 -- Sites: their customer must be a clean customer.
 create or replace table sites_checked as
-with typed as (
+with judged as (
     select
-        upper(clean(site_id)) as site_id,
-        clean(customer_id) as customer_id
-    from raw.saas_sites
-),
-
-judged as (
-    select
-        *,
-        case
-            when site_id is null then {'code': 'missing_key', 'message': 'site_id is missing'}
-            when customer_id is null then {'code': 'missing_key', 'message': 'customer_id is missing'}
-            when not regexp_full_match(site_id, ${site_id_pattern}) then {'code': 'malformed_key',
-                'message': 'site_id ' || quoted(site_id) || ' does not match ' || ${site_id_pattern}}
-            when not regexp_full_match(customer_id, ${customer_id_pattern}) then {'code': 'malformed_key',
-                'message': 'customer_id ' || quoted(customer_id) || ' does not match ' || ${customer_id_pattern}}
-            when customer_id not in (select customer_id from customers) then {'code': 'unknown_customer',
-                'message': 'customer_id "' || customer_id || '" is not a clean customer'}
-        end as broken
-    from typed
-),
-
-ranked as (
-    select
-        *,
-        dense_rank() over (partition by broken is null, site_id order by customer_id nulls last) as key_rank,
-        row_number() over (partition by broken is null, site_id, customer_id) as copy_number
-    from judged
+        typed.*,
+        coalesce(
+            rule_present('site_id', typed.site_id),
+            rule_present('customer_id', typed.customer_id),
+            rule_format('site_id', typed.site_id, ${site_id_pattern}),
+            rule_format('customer_id', typed.customer_id, ${customer_id_pattern}),
+            rule_known_customer(typed.customer_id, customers.customer_id is not null)
+        ) as broken
+    from (
+        select upper(clean(site_id)) as site_id, clean(customer_id) as customer_id
+        from raw.saas_sites
+    ) as typed
+    left join customers on typed.customer_id = customers.customer_id
 )
 
 select
     site_id,
     customer_id,
-    case
-        when broken is not null then broken.code
-        when copy_number > 1 then 'duplicate_row'
-        when key_rank > 1 then 'duplicate_key'
-    end as reason_code,
-    case
-        when broken is not null then broken.message
-        when copy_number > 1 then 'exact duplicate of another row'
-        when key_rank > 1 then 'another row has the same site_id with other values'
-    end as reason_message
-from ranked;
+    coalesce(broken, duplicate(
+        row_number() over (partition by broken is null, site_id, customer_id),
+        dense_rank() over (partition by broken is null, site_id order by customer_id nulls last),
+        'site_id'
+    )) as verdict
+from judged;
 
 create or replace table sites as
 select site_id, customer_id
 from sites_checked
-where reason_code is null;
+where verdict is null;
 
 -- User-site assignments: the site must be a clean site of the user's customer.
 create or replace table assignments_checked as
@@ -182,65 +177,39 @@ with typed as (
 judged as (
     select
         typed.*,
-        case
-            when typed.customer_id is null then {'code': 'missing_key', 'message': 'customer_id is missing'}
-            when typed.site_id is null then {'code': 'missing_key', 'message': 'site_id is missing'}
-            when typed.user_email is null then {'code': 'missing_key', 'message': 'user_email is missing'}
-            when not regexp_full_match(typed.customer_id, ${customer_id_pattern}) then {'code': 'malformed_key',
-                'message': 'customer_id ' || quoted(typed.customer_id) || ' does not match ' || ${customer_id_pattern}}
-            when not regexp_full_match(typed.site_id, ${site_id_pattern}) then {'code': 'malformed_key',
-                'message': 'site_id ' || quoted(typed.site_id) || ' does not match ' || ${site_id_pattern}}
-            when not regexp_full_match(typed.user_email, ${email_pattern}) then {'code': 'malformed_key',
-                'message': 'user_email (withheld) does not match ' || ${email_pattern}}
-            when typed.registration_date is null then {'code': 'invalid_date',
-                'message': 'registration_date ' || quoted(typed.registration_date_text) || ' is not a YYYY-MM-DD date'}
-            when not coalesce(list_contains(${license_types}, typed.license_type), false) then {'code': 'unknown_category',
-                'message': 'license_type ' || quoted(typed.license_type) || ' is not one of ' || one_of(${license_types})}
-            when sites.customer_id is null then {'code': 'orphan_site',
-                'message': 'site_id "' || typed.site_id || '" is not a clean site'}
-            when sites.customer_id <> typed.customer_id then {'code': 'site_customer_mismatch',
-                'message': 'site_id "' || typed.site_id || '" belongs to customer ' || sites.customer_id}
-        end as broken
+        coalesce(
+            rule_present('customer_id', typed.customer_id),
+            rule_present('site_id', typed.site_id),
+            rule_present('user_email', typed.user_email),
+            rule_format('customer_id', typed.customer_id, ${customer_id_pattern}),
+            rule_format('site_id', typed.site_id, ${site_id_pattern}),
+            rule_format_withheld('user_email', typed.user_email, ${email_pattern}),
+            rule_date('registration_date', typed.registration_date, typed.registration_date_text),
+            rule_one_of('license_type', typed.license_type, ${license_types}),
+            rule_known_site(typed.site_id, sites.customer_id),
+            rule_site_of_customer(typed.site_id, sites.customer_id, typed.customer_id)
+        ) as broken
     from typed
     left join sites on typed.site_id = sites.site_id
-),
+)
 
-ranked as (
-    select
-        *,
+select
+    * exclude (broken),
+    coalesce(broken, duplicate(
+        row_number() over (
+            partition by
+                broken is null, user_key, customer_id, site_id, user_email, license_type, registration_date,
+                registration_date_text
+        ),
         dense_rank() over (
             partition by broken is null, customer_id, site_id, user_email
             order by
                 user_key nulls last, license_type nulls last, registration_date nulls last,
                 registration_date_text nulls last
-        ) as key_rank,
-        row_number() over (
-            partition by
-                broken is null, user_key, customer_id, site_id, user_email, license_type, registration_date,
-                registration_date_text
-        ) as copy_number
-    from judged
-)
-
-select
-    user_key,
-    customer_id,
-    site_id,
-    user_email,
-    license_type,
-    registration_date,
-    registration_date_text,
-    case
-        when broken is not null then broken.code
-        when copy_number > 1 then 'duplicate_row'
-        when key_rank > 1 then 'duplicate_key'
-    end as reason_code,
-    case
-        when broken is not null then broken.message
-        when copy_number > 1 then 'exact duplicate of another row'
-        when key_rank > 1 then 'another row has the same customer_id, site_id, user_email with other values'
-    end as reason_message
-from ranked;
+        ),
+        'customer_id, site_id, user_email'
+    )) as verdict
+from judged;
 
 -- One row per user (customer + email): the earliest registration and the
 -- highest licence over the user's clean assignments, disagreements flagged.
@@ -257,7 +226,7 @@ select
     count(distinct registration_date) > 1 as has_conflicting_registration_dates,
     count(distinct license_type) > 1 as has_conflicting_licenses
 from assignments_checked
-where reason_code is null
+where verdict is null
 group by user_key, customer_id, user_email;
 
 create or replace table assignments as
@@ -270,10 +239,9 @@ select
     users.license_type
 from assignments_checked as checked
 inner join users on checked.user_key = users.user_key
-where checked.reason_code is null;
+where checked.verdict is null;
 
--- Activity: the rules, with the site and the user looked up. Clean rows
--- keep what the aggregates need; failing rows their message.
+-- Activity: the rules, with the site and the user looked up.
 create or replace table activity_checked as
 with typed as (
     select
@@ -292,31 +260,21 @@ select
     typed.*,
     users.user_id,
     users.registration_date,
-    case
-        when typed.customer_id is null then {'code': 'missing_key', 'message': 'customer_id is missing'}
-        when typed.site_id is null then {'code': 'missing_key', 'message': 'site_id is missing'}
-        when typed.user_email is null then {'code': 'missing_key', 'message': 'user_email is missing'}
-        when not regexp_full_match(typed.customer_id, ${customer_id_pattern}) then {'code': 'malformed_key',
-            'message': 'customer_id ' || quoted(typed.customer_id) || ' does not match ' || ${customer_id_pattern}}
-        when not regexp_full_match(typed.site_id, ${site_id_pattern}) then {'code': 'malformed_key',
-            'message': 'site_id ' || quoted(typed.site_id) || ' does not match ' || ${site_id_pattern}}
-        when not regexp_full_match(typed.user_email, ${email_pattern}) then {'code': 'malformed_key',
-            'message': 'user_email (withheld) does not match ' || ${email_pattern}}
-        when typed.activity_date is null then {'code': 'invalid_date',
-            'message': 'activity_date ' || quoted(typed.activity_date_text) || ' is not a YYYY-MM-DD date'}
-        when typed.event_count is null then {'code': 'invalid_number',
-            'message': 'event_count ' || quoted(typed.event_count_text) || ' is not a whole number'}
-        when typed.event_count < 0 then {'code': 'negative_number',
-            'message': 'event_count ' || quoted(typed.event_count_text) || ' is negative'}
-        when not coalesce(list_contains(${activity_types}, typed.activity_type), false) then {'code': 'unknown_category',
-            'message': 'activity_type ' || quoted(typed.activity_type) || ' is not one of ' || one_of(${activity_types})}
-        when sites.customer_id is null then {'code': 'orphan_site',
-            'message': 'site_id "' || typed.site_id || '" is not a clean site'}
-        when sites.customer_id <> typed.customer_id then {'code': 'site_customer_mismatch',
-            'message': 'site_id "' || typed.site_id || '" belongs to customer ' || sites.customer_id}
-        when users.registration_date is null then {'code': 'unknown_user',
-            'message': 'user_email is not a clean user of customer ' || typed.customer_id}
-    end as broken
+    coalesce(
+        rule_present('customer_id', typed.customer_id),
+        rule_present('site_id', typed.site_id),
+        rule_present('user_email', typed.user_email),
+        rule_format('customer_id', typed.customer_id, ${customer_id_pattern}),
+        rule_format('site_id', typed.site_id, ${site_id_pattern}),
+        rule_format_withheld('user_email', typed.user_email, ${email_pattern}),
+        rule_date('activity_date', typed.activity_date, typed.activity_date_text),
+        rule_whole_number('event_count', typed.event_count, typed.event_count_text),
+        rule_non_negative('event_count', typed.event_count, typed.event_count_text),
+        rule_one_of('activity_type', typed.activity_type, ${activity_types}),
+        rule_known_site(typed.site_id, sites.customer_id),
+        rule_site_of_customer(typed.site_id, sites.customer_id, typed.customer_id),
+        rule_known_user(typed.customer_id, users.registration_date)
+    ) as broken
 from typed
 left join sites on typed.site_id = sites.site_id
 left join users on typed.customer_id = users.customer_id and typed.user_email = users.user_email;
@@ -331,34 +289,25 @@ group by key_hash
 having count(*) > 1;
 
 create or replace table activity_repeats as
-with candidates as (
-    select *
-    from activity_checked
-    where
-        broken is null
-        and hash(customer_id, user_email, site_id, activity_date, activity_type)
-        in (select key_hash from activity_repeated_keys)
-),
-
-ranked as (
-    select
-        *,
-        dense_rank() over (
-            partition by customer_id, user_email, site_id, activity_date, activity_type
-            order by event_count, activity_date_text nulls last, event_count_text nulls last
-        ) as key_rank,
+select
+    * exclude (broken),
+    duplicate(
         row_number() over (
             partition by
                 customer_id, user_email, site_id, activity_date, activity_type, event_count, activity_date_text,
                 event_count_text
-        ) as copy_number
-    from candidates
-)
-
-select
-    * exclude (key_rank, copy_number),
-    case when copy_number > 1 then 'duplicate_row' when key_rank > 1 then 'duplicate_key' end as duplicate
-from ranked;
+        ),
+        dense_rank() over (
+            partition by customer_id, user_email, site_id, activity_date, activity_type
+            order by event_count, activity_date_text, event_count_text
+        ),
+        'customer_id, user_email, site_id, activity_date, activity_type'
+    ) as verdict
+from activity_checked
+where
+    broken is null
+    and hash(customer_id, user_email, site_id, activity_date, activity_type)
+    in (select key_hash from activity_repeated_keys);
 
 create or replace view activity_clean as
 select user_id, site_id, activity_date, activity_type, event_count, registration_date
@@ -370,7 +319,7 @@ where
 union all
 select user_id, site_id, activity_date, activity_type, event_count, registration_date
 from activity_repeats
-where duplicate is null;
+where verdict is null;
 
 -- Storage snapshots: one per site and day.
 create or replace table storage_checked as
@@ -387,24 +336,17 @@ with typed as (
 
 select
     typed.*,
-    case
-        when typed.customer_id is null then {'code': 'missing_key', 'message': 'customer_id is missing'}
-        when typed.site_id is null then {'code': 'missing_key', 'message': 'site_id is missing'}
-        when not regexp_full_match(typed.customer_id, ${customer_id_pattern}) then {'code': 'malformed_key',
-            'message': 'customer_id ' || quoted(typed.customer_id) || ' does not match ' || ${customer_id_pattern}}
-        when not regexp_full_match(typed.site_id, ${site_id_pattern}) then {'code': 'malformed_key',
-            'message': 'site_id ' || quoted(typed.site_id) || ' does not match ' || ${site_id_pattern}}
-        when typed.storage_date is null then {'code': 'invalid_date',
-            'message': 'storage_date ' || quoted(typed.storage_date_text) || ' is not a YYYY-MM-DD date'}
-        when typed.storage_bytes is null then {'code': 'invalid_number',
-            'message': 'storage_bytes ' || quoted(typed.storage_bytes_text) || ' is not a whole number'}
-        when typed.storage_bytes < 0 then {'code': 'negative_number',
-            'message': 'storage_bytes ' || quoted(typed.storage_bytes_text) || ' is negative'}
-        when sites.customer_id is null then {'code': 'orphan_site',
-            'message': 'site_id "' || typed.site_id || '" is not a clean site'}
-        when sites.customer_id <> typed.customer_id then {'code': 'site_customer_mismatch',
-            'message': 'site_id "' || typed.site_id || '" belongs to customer ' || sites.customer_id}
-    end as broken
+    coalesce(
+        rule_present('customer_id', typed.customer_id),
+        rule_present('site_id', typed.site_id),
+        rule_format('customer_id', typed.customer_id, ${customer_id_pattern}),
+        rule_format('site_id', typed.site_id, ${site_id_pattern}),
+        rule_date('storage_date', typed.storage_date, typed.storage_date_text),
+        rule_whole_number('storage_bytes', typed.storage_bytes, typed.storage_bytes_text),
+        rule_non_negative('storage_bytes', typed.storage_bytes, typed.storage_bytes_text),
+        rule_known_site(typed.site_id, sites.customer_id),
+        rule_site_of_customer(typed.site_id, sites.customer_id, typed.customer_id)
+    ) as broken
 from typed
 left join sites on typed.site_id = sites.site_id;
 
@@ -416,24 +358,20 @@ group by key_hash
 having count(*) > 1;
 
 create or replace table storage_repeats as
-with ranked as (
-    select
-        *,
-        dense_rank() over (
-            partition by site_id, storage_date
-            order by customer_id, storage_bytes, storage_date_text nulls last, storage_bytes_text nulls last
-        ) as key_rank,
+select
+    * exclude (broken),
+    duplicate(
         row_number() over (
             partition by site_id, storage_date, customer_id, storage_bytes, storage_date_text, storage_bytes_text
-        ) as copy_number
-    from storage_checked
-    where broken is null and hash(site_id, storage_date) in (select key_hash from storage_repeated_keys)
-)
-
-select
-    * exclude (key_rank, copy_number),
-    case when copy_number > 1 then 'duplicate_row' when key_rank > 1 then 'duplicate_key' end as duplicate
-from ranked;
+        ),
+        dense_rank() over (
+            partition by site_id, storage_date
+            order by customer_id, storage_bytes, storage_date_text, storage_bytes_text
+        ),
+        'site_id, storage_date'
+    ) as verdict
+from storage_checked
+where broken is null and hash(site_id, storage_date) in (select key_hash from storage_repeated_keys);
 
 create or replace view storage_clean as
 select site_id, storage_date, storage_bytes
@@ -442,7 +380,7 @@ where broken is null and hash(site_id, storage_date) not in (select key_hash fro
 union all
 select site_id, storage_date, storage_bytes
 from storage_repeats
-where duplicate is null;
+where verdict is null;
 
 -- Background-job runs: no key, so no duplicates (identical runs are two runs).
 create or replace table jobs_checked as
@@ -460,28 +398,17 @@ with typed as (
 
 select
     typed.*,
-    case
-        when typed.customer_id is null then {'code': 'missing_key', 'message': 'customer_id is missing'}
-        when typed.site_id is null then {'code': 'missing_key', 'message': 'site_id is missing'}
-        when not regexp_full_match(typed.customer_id, ${customer_id_pattern}) then {'code': 'malformed_key',
-            'message': 'customer_id ' || quoted(typed.customer_id) || ' does not match ' || ${customer_id_pattern}}
-        when not regexp_full_match(typed.site_id, ${site_id_pattern}) then {'code': 'malformed_key',
-            'message': 'site_id ' || quoted(typed.site_id) || ' does not match ' || ${site_id_pattern}}
-        when typed.job_date is null then {'code': 'invalid_date',
-            'message': 'job_date ' || quoted(typed.job_date_text) || ' is not a YYYY-MM-DD date'}
-        when typed.job_minutes is null then {'code': 'invalid_number',
-            'message': 'job_minutes ' || quoted(typed.job_minutes_text) || ' is not a whole number'}
-        when typed.job_minutes < 0 then {'code': 'negative_number',
-            'message': 'job_minutes ' || quoted(typed.job_minutes_text) || ' is negative'}
-        when not coalesce(list_contains(${background_job_types}, typed.background_job_type), false) then {
-            'code': 'unknown_category',
-            'message': 'background_job_type ' || quoted(typed.background_job_type) || ' is not one of '
-            || one_of(${background_job_types})
-        }
-        when sites.customer_id is null then {'code': 'orphan_site',
-            'message': 'site_id "' || typed.site_id || '" is not a clean site'}
-        when sites.customer_id <> typed.customer_id then {'code': 'site_customer_mismatch',
-            'message': 'site_id "' || typed.site_id || '" belongs to customer ' || sites.customer_id}
-    end as broken
+    coalesce(
+        rule_present('customer_id', typed.customer_id),
+        rule_present('site_id', typed.site_id),
+        rule_format('customer_id', typed.customer_id, ${customer_id_pattern}),
+        rule_format('site_id', typed.site_id, ${site_id_pattern}),
+        rule_date('job_date', typed.job_date, typed.job_date_text),
+        rule_whole_number('job_minutes', typed.job_minutes, typed.job_minutes_text),
+        rule_non_negative('job_minutes', typed.job_minutes, typed.job_minutes_text),
+        rule_one_of('background_job_type', typed.background_job_type, ${background_job_types}),
+        rule_known_site(typed.site_id, sites.customer_id),
+        rule_site_of_customer(typed.site_id, sites.customer_id, typed.customer_id)
+    ) as broken
 from typed
 left join sites on typed.site_id = sites.site_id;

@@ -15,16 +15,15 @@ with failing as (
         null::date as row_date,
         'industry=' || quoted(industry) || ', region=' || quoted(region) || ', account_tier=' || quoted(account_tier)
             as raw_values,
-        reason_code as dq_reason_code,
-        reason_message as dq_reason_message
+        verdict
     from customers_checked
-    where reason_code is not null
+    where verdict is not null
 
     union all
 
-    select 'saas_sites', customer_id, site_id, null, null, null, reason_code, reason_message
+    select 'saas_sites', customer_id, site_id, null, null, null, verdict
     from sites_checked
-    where reason_code is not null
+    where verdict is not null
 
     union all
 
@@ -35,10 +34,9 @@ with failing as (
         user_key,
         registration_date,
         'license_type=' || quoted(license_type) || ', registration_date_text=' || quoted(registration_date_text),
-        reason_code,
-        reason_message
+        verdict
     from assignments_checked
-    where reason_code is not null
+    where verdict is not null
 
     union all
 
@@ -50,22 +48,11 @@ with failing as (
         activity_date,
         'activity_type=' || quoted(activity_type) || ', activity_date_text=' || quoted(activity_date_text)
         || ', event_count_text=' || quoted(event_count_text),
-        coalesce(broken.code, duplicate),
-        coalesce(
-            broken.message,
-            case
-                when duplicate = 'duplicate_row' then 'exact duplicate of another row'
-                else 'another row has the same customer_id, user_email, site_id, activity_date, activity_type with other values'
-            end
-        )
+        verdict
     from (
-        select * exclude (user_id, registration_date), null as duplicate
-        from activity_checked
-        where broken is not null
+        select * exclude (broken), broken as verdict from activity_checked where broken is not null
         union all by name
-        select * exclude (user_id, registration_date)
-        from activity_repeats
-        where duplicate is not null
+        select * from activity_repeats where verdict is not null
     )
 
     union all
@@ -77,22 +64,11 @@ with failing as (
         null,
         storage_date,
         'storage_date_text=' || quoted(storage_date_text) || ', storage_bytes_text=' || quoted(storage_bytes_text),
-        coalesce(broken.code, duplicate),
-        coalesce(
-            broken.message,
-            case
-                when duplicate = 'duplicate_row' then 'exact duplicate of another row'
-                else 'another row has the same site_id, storage_date with other values'
-            end
-        )
+        verdict
     from (
-        select *, null as duplicate
-        from storage_checked
-        where broken is not null
+        select * exclude (broken), broken as verdict from storage_checked where broken is not null
         union all by name
-        select *
-        from storage_repeats
-        where duplicate is not null
+        select * from storage_repeats where verdict is not null
     )
 
     union all
@@ -105,10 +81,14 @@ with failing as (
         job_date,
         'background_job_type=' || quoted(background_job_type) || ', job_date_text=' || quoted(job_date_text)
         || ', job_minutes_text=' || quoted(job_minutes_text),
-        broken.code,
-        broken.message
+        broken
     from jobs_checked
     where broken is not null
+),
+
+reasoned as (
+    select * exclude (verdict), verdict.code as dq_reason_code, verdict.message as dq_reason_message
+    from failing
 )
 
 -- the id: a hash of the row's shape, numbered among identical ones
@@ -122,4 +102,4 @@ select
         )::varchar
     ) as raw_row_id,
     *
-from failing;
+from reasoned;
