@@ -1,4 +1,4 @@
-"""Benchmark the whole pipeline against its baselines: ``python -m bench`` (``make bench``).
+"""Benchmark the whole pipeline against its baselines, step by step (`make bench`).
 
 For each scale, in a throwaway copy of the project (the working tree is not
 touched), every step runs as its own process, timed (wall, CPU) and watched

@@ -11,7 +11,10 @@ column, does not match.
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,3 +125,21 @@ def compare_marts(handwritten_db: Path, dbt_db: Path, manifest_path: Path) -> di
     result = {mart.name: _compare_mart(connection, mart) for mart in marts_of(manifest_path)}
     connection.close()
     return {"all_match": bool(result) and all(e["match"] for e in result.values()), "marts": result}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.compare", description=(__doc__ or "").split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--handwritten", type=Path, required=True, help="the baseline's DuckDB file"
+    )
+    parser.add_argument("--dbt", type=Path, required=True, help="dbt's DuckDB file")
+    parser.add_argument("--manifest", type=Path, required=True, help="dbt's manifest.json")
+    args = parser.parse_args(argv)
+    print(json.dumps(compare_marts(args.handwritten, args.dbt, args.manifest)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,12 +7,18 @@ and case, activity on an unassigned site and before registration, a user
 whose assignments disagree, identical job runs) lets the benchmark check
 that the hand-written baseline quarantines, normalises and counts exactly
 what dbt does. Deterministic: the same files get the same faults.
+
+    python -m bench.faults FOLDER      # the CSV files of FOLDER, in place
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 Row = dict[str, str]
@@ -175,3 +181,17 @@ def plant_faults(folder: Path) -> dict[str, int]:
     for name, path in paths.items():
         _write(path, headers[name], tables[name] + added[name])
     return {name: len(rows) for name, rows in added.items()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.faults", description=(__doc__ or "").split("\n\n")[0]
+    )
+    parser.add_argument("folder", type=Path, help="the folder of the generated raw CSV files")
+    args = parser.parse_args(argv)
+    print(json.dumps(plant_faults(args.folder)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

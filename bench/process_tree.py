@@ -3,7 +3,10 @@
 Peak memory is the larger of (a) the summed resident memory of the process
 tree, polled every 50 ms with psutil, and (b) the largest single process's
 maximum resident set size from the kernel (``os.wait4``), which a poll can
-miss between two samples. CPU time (user + system of the child and its
+miss between two samples. The kernel's figure of a child starts at its
+parent's own peak (``exec`` keeps the larger high-water mark of the memory
+it replaces), so the driver keeps itself small and runs heavy work in
+child processes. CPU time (user + system of the child and its
 reaped children) does not grow when other processes compete for the
 machine; wall time does.
 """

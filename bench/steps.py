@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import sys
 from dataclasses import dataclass
@@ -35,8 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import baselines
-from bench.compare import compare_marts
-from bench.faults import plant_faults
 from bench.process_tree import Measured, measure, must
 from bench.project import REPO_ROOT, ProjectCopy, dbt_executable, run_results_summary
 from bench.scales import BenchScale
@@ -112,9 +111,15 @@ class ScaleRun:
             command += ["--through", through.isoformat()]
         folder.mkdir(parents=True, exist_ok=True)
         run = must(measure(command, cwd=REPO_ROOT), "generation")
-        if self.options.plant_faults:
-            plant_faults(folder)
+        if self.options.plant_faults:  # not timed
+            must(measure(self.module("bench.faults", str(folder))), "planting faults")
         return run
+
+    @staticmethod
+    def module(name: str, *args: str) -> list[str]:
+        """The command of a module of the benchmark. Heavy work runs in a child process:
+        a child's kernel peak memory starts at its parent's own (see process_tree)."""
+        return [sys.executable, "-m", name, *args]
 
     def point_raw_at(self, folder: Path) -> None:
         self.raw_link.unlink(missing_ok=True)
@@ -144,9 +149,7 @@ class ScaleRun:
         self.baseline_read_csv()
         self.baseline_handwritten()
         self.log("comparing every mart of the hand-written baseline with dbt's ...")
-        comparison = compare_marts(
-            self.workdir / "baseline.duckdb", self.project.database, self.project.manifest
-        )
+        comparison = self.compare()
         if self.options.daily:
             self.step_daily()
         return {
@@ -157,6 +160,8 @@ class ScaleRun:
             "steps": self.steps,
             "baselines": self.baselines,
             "handwritten_matches_dbt": comparison,
+            # small, or the children's kernel peaks would be inflated (process_tree)
+            "driver_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
 
     def step_generate(self) -> None:
@@ -192,6 +197,15 @@ class ScaleRun:
         if self.options.daily_rerun:
             self.log("daily: the same again, no new data ...")
             self.steps["daily_rerun"] = self.dbt_step(*DAILY)
+
+    def compare(self) -> dict[str, Any]:
+        command = self.module(
+            "bench.compare", "--handwritten", str(self.workdir / "baseline.duckdb"),
+            "--dbt", str(self.project.database), "--manifest", str(self.project.manifest),
+        )  # fmt: skip
+        run = must(measure(command, cwd=REPO_ROOT), "the comparison of the marts")
+        comparison: dict[str, Any] = json.loads(run.output.strip().splitlines()[-1])
+        return comparison | {"wall_s": round(run.wall_s, 2)}
 
     # -- baselines -----------------------------------------------------------
     def baseline_faker(self) -> None:
