@@ -70,8 +70,8 @@ test: install bq-emulator browser  ## every test (what CI runs): lint + pytest
 bench: install  ## time every step against its baseline, small and demo (BENCH_SCALES, BENCH_ARGS)
 	$(BIN)/python -m bench --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
-# ~12M activity rows, Parquet read in place: about 10 minutes. The full
-# 100M+ rows (25 GB of disk, about an hour): make bench BENCH_SCALES=large
+# ~12M activity rows, Parquet read in place: a few minutes. The full
+# 100M+ rows (25 GB of disk, most of an hour): make bench BENCH_SCALES=large
 bench-scale: install  ## the same at ~12M activity rows (bench/results/bench-medium.json)
 	$(BIN)/python -m bench --scales medium --out bench/results/bench-medium.json $(BENCH_ARGS)
 

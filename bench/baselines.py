@@ -100,7 +100,8 @@ def run_handwritten(database: Path, memory_limit: str, parquet: Path | None) -> 
 
 def measure_worker(*args: str) -> tuple[Measured, dict[str, Any]]:
     """Run a baseline worker of this module; its measurement and its own figures."""
-    run = must(measure([sys.executable, "-m", "bench.baselines", *args], cwd=REPO_ROOT), args[0])
+    command = [sys.executable, "-m", "bench.baselines", *args]
+    run = must(measure(command, cwd=REPO_ROOT), f"baseline {args[0]}")
     return run, json.loads(run.output.strip().splitlines()[-1])
 
 

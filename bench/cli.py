@@ -15,7 +15,7 @@ the load, which is recorded at the start of every step.
 
     python -m bench                                  # small and demo
     python -m bench --scales medium                  # ~12M activity rows (Parquet)
-    python -m bench --scales large                   # 100M+ rows: ~25 GB disk, about an hour
+    python -m bench --scales large                   # 100M+ rows: ~25 GB of disk, most of an hour
     python -m bench --scales small --plant-faults    # faulty rows of every kind too
 """
 

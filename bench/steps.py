@@ -68,6 +68,13 @@ def csv_rows(path: Path) -> int:
     return lines - 1
 
 
+def run_module(what: str, module: str, *args: str) -> Measured:
+    """A module of the benchmark run to its end. Heavy work runs in a child
+    process: a child's kernel peak memory starts at its parent's own (see
+    bench/process_tree.py), so the driver stays small."""
+    return must(measure([sys.executable, "-m", module, *args], cwd=REPO_ROOT), what)
+
+
 class ScaleRun:
     """The steps and baselines of one scale, in a project copy under ``workdir``."""
 
@@ -112,14 +119,8 @@ class ScaleRun:
         folder.mkdir(parents=True, exist_ok=True)
         run = must(measure(command, cwd=REPO_ROOT), "generation")
         if self.options.plant_faults:  # not timed
-            must(measure(self.module("bench.faults", str(folder))), "planting faults")
+            run_module("planting faults", "bench.faults", str(folder))
         return run
-
-    @staticmethod
-    def module(name: str, *args: str) -> list[str]:
-        """The command of a module of the benchmark. Heavy work runs in a child process:
-        a child's kernel peak memory starts at its parent's own (see process_tree)."""
-        return [sys.executable, "-m", name, *args]
 
     def point_raw_at(self, folder: Path) -> None:
         self.raw_link.unlink(missing_ok=True)
@@ -199,11 +200,11 @@ class ScaleRun:
             self.steps["daily_rerun"] = self.dbt_step(*DAILY)
 
     def compare(self) -> dict[str, Any]:
-        command = self.module(
-            "bench.compare", "--handwritten", str(self.workdir / "baseline.duckdb"),
+        run = run_module(
+            "the comparison of the marts", "bench.compare",
+            "--handwritten", str(self.workdir / "baseline.duckdb"),
             "--dbt", str(self.project.database), "--manifest", str(self.project.manifest),
         )  # fmt: skip
-        run = must(measure(command, cwd=REPO_ROOT), "the comparison of the marts")
         comparison: dict[str, Any] = json.loads(run.output.strip().splitlines()[-1])
         return comparison | {"wall_s": round(run.wall_s, 2)}
 
