@@ -1,4 +1,4 @@
--- The transform baseline, part 4 of 5: segments, onboarding
+-- The transform baseline, part 5 of 6: segments, onboarding
 -- signals and the dimensions (see part 1 for the conventions).
 
 set schema = 'hw_work';

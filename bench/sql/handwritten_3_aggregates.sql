@@ -1,4 +1,4 @@
--- The transform baseline, part 2 of 5: the clean rows aggregated, and each
+-- The transform baseline, part 3 of 6: the clean rows aggregated, and each
 -- site's lifecycle (see part 1 for the conventions).
 
 set schema = 'hw_work';

@@ -1,4 +1,4 @@
--- The transform baseline, part 3 of 5: the facts and customer marts, in schema hw (see part 1
+-- The transform baseline, part 4 of 6: the facts and customer marts, in schema hw (see part 1
 -- for the conventions). Ratios are null when their denominator is 0.
 
 set schema = 'hw_work';

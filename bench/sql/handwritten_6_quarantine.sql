@@ -1,4 +1,4 @@
--- The transform baseline, part 5 of 5: every raw row that broke a rule, in
+-- The transform baseline, part 6 of 6: every raw row that broke a rule, in
 -- one shape (see part 1 for the conventions): the keys it names, its date,
 -- its other values as `name="value"` text, the reason and a stable id.
 -- Emails stay behind (user_key instead), contact emails are dropped.
