@@ -233,10 +233,12 @@ def _step_lines(summary: dict[str, Any], checks: dict[str, dict[str, Any]]) -> l
 
 def _comparison_lines(comparison: dict[str, Any]) -> list[str]:
     marts = comparison["marts"]
-    matching = [name for name, entry in marts.items() if entry["match"]]
-    lines = [f"  hand-written marts equal to dbt's: {len(matching)} of {len(marts)}"]
+    matching = sum(1 for entry in marts.values() if entry["match"])
+    lines = [f"hand-written marts equal to dbt's, row for row: {matching} of {len(marts)}"]
     for name, entry in marts.items():
-        if not entry["match"]:
+        if entry["match"]:
+            lines.append(f"    equal   {name} ({entry['dbt_rows']:,} rows)")
+        else:
             detail = {k: v for k, v in entry.items() if k not in ("match", "key")}
             lines.append(f"    DIFFERS {name}: {detail}")
     return lines
