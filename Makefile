@@ -12,13 +12,13 @@ BIN := $(VENV)/bin
 # The BigQuery API emulator pins its own duckdb, so it gets its own venv.
 BQ_VENV := .venv-bq-emulator
 PIP_FLAGS := --disable-pip-version-check --quiet --prefer-binary
-# `make bench`: scales to run and extra options of python -m bench
+# `make bench`: scales to run and extra options of python -m bench (python -m bench --help)
 BENCH_SCALES ?= small,demo
 BENCH_ARGS ?=
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup install profile data build report bq-emulator browser test lint pytest bench clean
+.PHONY: help setup install profile data build report bq-emulator browser test lint pytest bench bench-scale clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -77,8 +77,13 @@ pytest: install bq-emulator browser
 test: install bq-emulator browser  ## every test (what CI runs): lint + pytest
 	@status=0; scripts/lint.sh || status=1; $(BIN)/pytest || status=1; exit $$status
 
-bench: install  ## time every step against its baseline (BENCH_SCALES=small,demo,large; BENCH_ARGS=--with-tests)
+bench: install  ## time every step against its baseline, small and demo (BENCH_SCALES, BENCH_ARGS)
 	$(BIN)/python -m bench --scales $(BENCH_SCALES) $(BENCH_ARGS)
+
+# ~12M activity rows, Parquet read in place: a few minutes. The full
+# 100M+ rows (25 GB of disk, most of an hour): make bench BENCH_SCALES=large
+bench-scale: install  ## the same at ~12M activity rows (bench/results/bench-medium.json)
+	$(BIN)/python -m bench --scales medium --out bench/results/bench-medium.json $(BENCH_ARGS)
 
 clean:  ## remove build artefacts (keeps the venv)
 	rm -rf target logs dbt_packages saas.duckdb .pytest_cache
