@@ -9,13 +9,17 @@
     it checks every row. -#}
 {% test primary_key(model, column_name=none, columns=none, latest_load_only=false) %}
 {%- set key = columns or [column_name] %}
+{%- if latest_load_only and execute %}
+    {#- the latest load time as a literal, so that the scan skips the rest -#}
+    {%- set latest = run_query('select max(dbt_loaded_at) from ' ~ model).columns[0].values()[0] %}
+{%- endif %}
 
 select
     {{ key | join(', ') }},
     count(*) as n_rows
 from {{ model }}
-{%- if latest_load_only %}
-where dbt_loaded_at = (select max(dbt_loaded_at) from {{ model }})
+{%- if latest is defined and latest is not none %}
+where dbt_loaded_at = cast('{{ latest }}' as {{ dbt.type_timestamp() }})
 {%- endif %}
 group by {{ key | join(', ') }}
 having
