@@ -1,25 +1,10 @@
-{#- Where each node lands, and which datasets a target may write.
-
-    The target's own schema (DuckDB) or dataset (BigQuery) is the base. A node
-    without a custom schema lands in the base. A node with a custom schema
-    (the seeds' `raw`, or a layer's) lands in
-      * `<base>_<custom>` when the base is a sandbox: a developer's dataset
-        (`dbt_<user>`) or a CI run's (`ci_<run>`);
-      * `<custom>` exactly as named otherwise: production, and every DuckDB
-        target, whose file is its own (dev saas.duckdb, ci ci.duckdb, prod
-        prod.duckdb).
-    So on BigQuery a developer writes only to `dbt_alice` and `dbt_alice_*`,
-    a CI run only to `ci_1234` and `ci_1234_*`, production only to clean
-    names, which never start with `dbt_` or `ci_`.
-
-    The raw source's `schema:` (models/staging/saas/_saas__sources.yml) applies
-    the same rule to the `raw_schema` var, so staging reads the raw tables its
-    own target seeded (YAML cannot call a macro; tests/test_environments.py
-    checks that both agree on every target).
-
-    On BigQuery, a target whose base does not match its environment is
-    refused before anything runs, so no target writes into another's datasets
-    by accident: see saas_check_target_dataset and docs/environments.md. -#}
+{#- Where each node lands (docs/environments.md): the target's schema or
+    dataset is the base; a node with a custom schema (the seeds' `raw`) lands
+    in `<base>_<custom>` on a sandbox (`dbt_<user>`, `ci_<run>`), as named
+    otherwise (production, and DuckDB targets, whose file is their own). The
+    raw source's `schema:` applies the same rule (tests/test_environments.py
+    checks both agree). BigQuery targets whose base does not match their
+    environment are refused before anything runs. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- set base = target.schema | trim -%}
     {%- if target.type != 'duckdb' -%}
@@ -35,11 +20,9 @@
 {%- endmacro %}
 
 
-{#- Refuses a shared-warehouse target whose dataset belongs to another
-    environment. The environment comes from the target's name in
-    profiles.yml: `prod`, `bq_prod` -> prod; `ci`, `bq_ci`, `bq_emulator` (the
-    test suite's) -> ci; any other name -> dev. A dev dataset must start with
-    `dbt_`, a ci one with `ci_`, a prod one with neither. -#}
+{#- Refuses a shared-warehouse target writing another environment's datasets:
+    by target name, `prod`/`bq_prod` are prod (no `dbt_`/`ci_` dataset),
+    `ci`/`bq_ci`/`bq_emulator` ci (`ci_*`), any other dev (`dbt_*`). -#}
 {% macro saas_check_target_dataset(base) -%}
     {%- if target.name in ['prod', 'bq_prod'] -%}
         {%- set environment, prefix = 'prod', none -%}

@@ -382,9 +382,7 @@ def assert_same_rows(
 # tests
 # --------------------------------------------------------------------------
 def test_build_on_emulator_runs_every_model_and_test(warehouses: Warehouses) -> None:
-    """Same nodes with the same outcome on both warehouses; nothing failed.
-
-    (assert_quarantine_visible warns on both: the rule-breaking rows.)"""
+    """Same nodes with the same outcome on both warehouses; nothing failed."""
 
     bq, duck = warehouses.bigquery.build_results, warehouses.duckdb.build_results
     assert set(bq) == set(duck)

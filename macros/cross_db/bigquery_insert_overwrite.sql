@@ -1,25 +1,12 @@
-{#- BigQuery `insert_overwrite` with dynamic partitions, without scripting.
-
-    dbt-bigquery's own version declares a script variable (`declare
-    dbt_partitions_for_replacement ...; set ... ; merge ...`). The BigQuery
-    emulator the test suite runs against (crucible-emulator) does not support
-    scripting, so every incremental run failed there. This override (a root
-    project macro wins over the adapter's macro of the same name) does the same
-    work in two plain queries: it reads the distinct partitions of the new rows
-    from the temp table dbt has already built, and then runs dbt's own static
-    insert-overwrite MERGE for exactly those partitions: the adapter's result,
-    one round trip more, no script.
-
-    Active on the emulator target only (`bq_emulator`, the target name in
-    profiles.yml: the profile's api_endpoint is not visible to macros): every
-    other target, real BigQuery in dev, CI and production, runs dbt-bigquery's
-    own macro (`dbt.` reaches the adapter's, not this override). Even on the
-    emulator only the case this project uses is handled here: a DATE
-    partition column (day or month granularity) and a temp table that already
-    exists (every incremental model sets `on_schema_change`, so dbt builds the
-    temp table first to compare schemas); anything else (copy_partitions,
-    ingestion-time or timestamp/int64 partitioning, no temp table) goes to the
-    adapter's macro too. Written against dbt-bigquery 1.12.1 (pinned). -#}
+{#- BigQuery `insert_overwrite` with dynamic partitions, without scripting,
+    for the local BigQuery emulator (crucible-emulator has no scripting, and
+    dbt-bigquery's version declares a script variable). A root-project macro
+    overrides the adapter's; this one reads the distinct partitions of the
+    new rows from dbt's temp table and runs dbt's own static insert-overwrite
+    MERGE for them. Active on the `bq_emulator` target only (macros cannot
+    see the profile's api_endpoint); every other target, and any case but a
+    DATE partition with an existing temp table, runs the adapter's macro.
+    Written against dbt-bigquery 1.12.1 (pinned). -#}
 {% macro bq_dynamic_insert_overwrite_sql(
     tmp_relation, target_relation, sql, unique_key, partition_by, dest_columns,
     tmp_relation_exists, copy_partitions

@@ -1,21 +1,6 @@
-{#- Data-quality rules are declared as data at the top of each checked model
-    (`quarantine_rules`, also its `meta`), in priority order: the first rule
-    a row breaks names its reason. An entry names a check and the column it guards;
-    dq_rule turns it into the reason code, the failing condition and the
-    message, reading patterns and accepted values from the same vars as the
-    check. A typed column `x` of staging carries its raw text as `x_text`.
-
-      check             code                     fails when
-      present           missing_key              a `columns` value is null
-      format            malformed_key            `column` does not match var(`pattern`)
-      date              invalid_date             `column` (a date) did not parse
-      whole_number      invalid_number           `column` (an integer) did not parse
-      non_negative      negative_number          `column` < 0
-      one_of            unknown_category         `column` is not in var(`values`)
-      known_customer    unknown_customer         no clean customer (joined as `is_known_customer`)
-      known_site        orphan_site              no clean site (joined as `site_customer_id`)
-      site_of_customer  site_customer_mismatch   the site belongs to another customer
-      known_user        unknown_user             no clean user (joined as `user_registration_date`) -#}
+{#- The checks a model's `quarantine_rules` can name, with their reason
+    codes: docs/data-quality.md, "Row rules". A typed staging column `x`
+    carries its raw text as `x_text`. -#}
 {% macro dq_rule(rule) -%}
     {%- set column = rule.get('column') -%}
     {#- the value in the message, quoted; never a personal value (`pii: true`) -#}
@@ -143,48 +128,3 @@
         {{ parts | join(' || ') }}
     {%- endif -%}
 {%- endmacro %}
-
-{#- A select of one row per raw table with quarantined rows: its raw rows
-    (its staging model's rows), quarantined rows and share, and the rows per
-    reason as text ("invalid_date 20, negative_number 5"). With `log_label`,
-    the same rows are also written to the run's log when it executes, so the
-    output says how many rows were quarantined and why. -#}
-{% macro quarantine_by_table(log_label=none) %}
-    {%- set staging = {
-        'saas_customer_info': 'stg_saas__customers', 'saas_sites': 'stg_saas__sites',
-        'saas_users': 'stg_saas__users', 'saas_user_activity': 'stg_saas__user_activity',
-        'saas_storage': 'stg_saas__storage', 'saas_background_jobs': 'stg_saas__background_jobs',
-    } -%}
-    {%- set sql -%}
-        with reasons as (
-            select raw_table, dq_reason_code, count(*) as reason_rows
-            from {{ ref('fct_quarantined_rows') }}
-            group by raw_table, dq_reason_code
-        ),
-        raw_rows as (
-            {%- for raw_table, model in staging.items() %}
-            select '{{ raw_table }}' as raw_table, count(*) as raw_rows from {{ ref(model) }}
-            {{ 'union all' if not loop.last }}
-            {%- endfor %}
-        )
-        select
-            reasons.raw_table,
-            min(raw_rows.raw_rows) as raw_rows,
-            sum(reasons.reason_rows) as quarantined_rows,
-            {{ safe_divide('sum(reasons.reason_rows)', 'min(raw_rows.raw_rows)') }} as quarantined_share,
-            {{ dbt.listagg(
-                dbt.concat(['reasons.dq_reason_code', "' '", 'cast(reasons.reason_rows as ' ~ dbt.type_string() ~ ')']),
-                "', '", 'order by reasons.dq_reason_code') }} as reasons
-        from reasons
-        inner join raw_rows
-            on reasons.raw_table = raw_rows.raw_table
-        group by reasons.raw_table
-    {%- endset -%}
-    {%- if log_label and execute and flags.WHICH in ['build', 'test', 'retry'] -%}
-        {%- for row in run_query(sql ~ ' order by 1').rows -%}
-            {{ log(log_label ~ ' ' ~ row[0] ~ ': ' ~ row[2] ~ ' of ' ~ row[1] ~ ' raw rows quarantined ('
-                   ~ '%.2f' | format(100 * row[3]) ~ '%): ' ~ row[4], info=true) }}
-        {%- endfor -%}
-    {%- endif -%}
-    {{ return(sql) }}
-{% endmacro %}

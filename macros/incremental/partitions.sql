@@ -1,19 +1,8 @@
-{#- How the incremental models replace whole date partitions.
+{#- Incremental models replace whole date partitions (docs/incremental.md):
+    DuckDB `delete+insert` keyed on the partition column, BigQuery
+    `insert_overwrite`. Not `microbatch`: about 90 ms of fixed cost per batch
+    here, more than the demo build's whole budget over a model's batches. -#}
 
-    Every incremental model here is partitioned by a date (a day or a month)
-    and an incremental run rebuilds whole partitions: DuckDB deletes and
-    re-inserts the rows of the partition values the run produces
-    (`delete+insert` keyed on the partition column), BigQuery overwrites those
-    partitions (`insert_overwrite`). dbt's `microbatch` strategy does the same
-    per batch, but was measured here at about 90 ms of fixed cost per batch
-    (731 daily batches: 60 s with no data; 48 monthly batches, from `begin` to
-    today: 4.3 s per model), which alone exceeds the demo build's budget; so
-    the models choose their partitions themselves, below. -#}
-
-{#- The config of a model partitioned by the DATE `column` (`granularity`
-    day or month), clustered on BigQuery by `cluster_by`; `incremental`
-    adds the strategy that replaces whole partitions. DuckDB has no
-    partitions: nothing but the strategy. -#}
 {% macro partition_config(column=none, granularity='month', cluster_by=none, incremental=false) %}
     {{ return(adapter.dispatch('partition_config', 'saas_usage')(
         column, granularity, cluster_by, incremental)) }}
@@ -38,20 +27,8 @@
 {% endmacro %}
 
 
-{#- On an incremental run of a day-partitioned model that reads the staging
-    model `staged` (its date column `date_column`, the raw text beside it as
-    `date_column ~ '_text'`), the condition on the staged rows to rebuild:
-    the days from the latest stored day minus `incremental_lookback_days`;
-    any day whose row count in the feed differs from the stored one (a new
-    day, rows arriving late however late); the days holding rows quarantined
-    for one of `recheck_reasons` (a site or user that arrives late clears
-    them); the days between the vars `backfill_start` and `backfill_end`;
-    and the rows whose date does not parse. None on a full build.
-
-    Rows are counted per raw date text, a one-column scan, and only the
-    distinct texts are parsed; the condition is on the raw text, so the
-    warehouse skips the other rows before parsing anything. The model stores
-    each row's day, or 1900-01-01 when it does not parse, as `partition_date`. -#}
+{#- The condition is on the raw date text (only distinct texts are parsed), so
+    the scan skips other rows before parsing anything (docs/incremental.md). -#}
 {% macro incremental_days_condition(staged, date_column, recheck_reasons=[]) %}
     {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
     {%- set text_column = date_column ~ '_text' -%}
@@ -128,14 +105,8 @@
 {% endmacro %}
 
 
-{#- On an incremental run of an aggregate of the day-partitioned model
-    `checked`: the partitions (first days of months, or days, as text) that
-    hold rows loaded into `checked` after the latest load this model has
-    aggregated (every row carries the start of the run that wrote it,
-    `dbt_loaded_at`, and an aggregate row the latest of its source rows'),
-    and those `also_sql` selects. A run that did not happen or was killed
-    leaves this watermark behind, so the next run catches up. None on a full
-    build. -#}
+{#- Watermarked on this model's latest `dbt_loaded_at`: a skipped or killed
+    run leaves it behind, so the next run catches up. -#}
 {% macro partitions_loaded_since_last_run(checked, granularity='month', also_sql=none) %}
     {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
     {%- set partition = month_start('partition_date') if granularity == 'month'
@@ -162,10 +133,7 @@
 {% endmacro %}
 
 
-{#- True for a DATE column within one of `partitions` (first days of months,
-    or days, as text, as partitions_loaded_since_last_run returns them): a
-    range the warehouse prunes on (zone maps, partitions) and the exact list;
-    `false` for none. -#}
+{#- A range the warehouse prunes on, and the exact list. -#}
 {% macro in_partitions(date_column, partitions, granularity='month') -%}
     {%- if partitions | length == 0 -%}
         false
@@ -182,8 +150,6 @@
 {%- endmacro %}
 
 
-{#- The load time of the rows a run writes: every row of an incremental run
-    carries the same one. -#}
 {% macro loaded_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

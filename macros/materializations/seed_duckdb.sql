@@ -205,9 +205,6 @@
   {% do apply_grants(target_relation, config.get('grants'),
        should_revoke=should_revoke(old_relation, full_refresh_mode)) %}
   {% do persist_docs(target_relation, model) %}
-  {% if full_refresh_mode or not exists_as_table %}
-    {% do create_indexes(target_relation) %}
-  {% endif %}
 
   {#- what the seed runner prints: with --show a random sample of the rows -#}
   {%- set sample_sql = ' using sample reservoir(10 rows)' if invocation_args_dict.get('show') -%}

@@ -1,5 +1,3 @@
-{#- Rank of a licence in the order of the `license_types` var (Viewer=1,
-    Explorer=2, Creator=3): higher includes more capabilities. -#}
 {% macro license_rank(license_type) -%}
     case {{ license_type }}
         {%- for value in var('license_types') %}
@@ -8,7 +6,6 @@
     end
 {%- endmacro %}
 
-{#- The licence with a given rank (inverse of license_rank). -#}
 {% macro license_of_rank(rank) -%}
     case {{ rank }}
         {%- for value in var('license_types') %}
@@ -17,8 +14,6 @@
     end
 {%- endmacro %}
 
-{#- The sum of the `events_<type>` columns (of the relation `qualifier`,
-    e.g. 'days.') of the activity types in `activity_types` (0 for none). -#}
 {% macro sum_of_event_columns(activity_types, qualifier='') -%}
     {%- set columns = [] -%}
     {%- for activity_type in activity_types -%}
@@ -27,9 +22,6 @@
     ({{ columns | join(' + ') if columns else '0' }})
 {%- endmacro %}
 
-{#- Events of the types the licence in `license_type` does not entitle
-    (the `license_entitled_activity_types` var), from `events_<type>`
-    columns. -#}
 {% macro events_beyond_license(license_type) -%}
     case {{ license_type }}
         {%- for license, entitled in var('license_entitled_activity_types').items() %}
