@@ -1,7 +1,7 @@
-"""``python -m bench``: the benchmark driver (see bench/run.py)."""
+"""``python -m bench``: the benchmark driver (bench/cli.py)."""
 
 import sys
 
-from bench.run import main
+from bench.cli import main
 
 sys.exit(main())

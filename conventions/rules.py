@@ -36,6 +36,7 @@ Check = Callable[..., RuleViolation | None]
 STAGING = "models/staging/"
 INTERMEDIATE = "models/intermediate/"
 MARTS = "models/marts/"
+UTILITIES = "models/utilities/"
 TABLE_MATERIALIZATIONS = ("table", "incremental", "snapshot", "materialized_view")
 
 
@@ -70,7 +71,13 @@ def _field(value: Any, name: str) -> Any:
 
 def _layer(model: Model) -> str | None:
     path = model.original_file_path
-    for layer, prefix in (("staging", STAGING), ("intermediate", INTERMEDIATE), ("marts", MARTS)):
+    layers = (
+        ("staging", STAGING),
+        ("intermediate", INTERMEDIATE),
+        ("marts", MARTS),
+        ("utilities", UTILITIES),
+    )
+    for layer, prefix in layers:
         if path.startswith(prefix):
             return layer
     return None
@@ -106,14 +113,17 @@ def model_name_matches_layer(
     layer = _layer(model)
     if layer is None:
         return RuleViolation(
-            f"{model.original_file_path} is outside models/staging, models/intermediate "
-            "and models/marts."
+            f"{model.original_file_path} is outside models/staging, models/intermediate, "
+            "models/marts and models/utilities."
         )
     if layer == "staging":
         # models/staging/<source system>/stg_<source system>__<entity>s
         folder = model.original_file_path.removeprefix(STAGING).split("/")[0]
         if not re.fullmatch(rf"stg_{re.escape(folder)}__[a-z0-9_]+", model.name):
             return RuleViolation(f"Staging model in {folder}/ must be stg_{folder}__<entity>.")
+    elif layer == "utilities":
+        # calendars and spines: named for what they hold, used by every layer
+        return None
     elif layer == "intermediate":
         if not re.fullmatch(r"int_[a-z0-9_]+", model.name):
             return RuleViolation("Intermediate model names start with int_.")

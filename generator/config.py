@@ -67,11 +67,21 @@ MANIFEST_NAME = "_planted_cases.json"
 
 FIRST_CUSTOMER_ID = 1_000_000_001
 INTERNAL_DOMAIN = "cloudmetrics.com"
-INTERNAL_REASONS: tuple[str, ...] = (
-    "internal QA tenant",
-    "sales demo tenant",
-    "partner sandbox",
-    "support reproduction tenant",
+# Internal (test) tenants: reserved customer ids and why each is internal. This is
+# the lookup an operator keeps by hand (seeds/saas_internal_accounts.csv, committed);
+# every run writes it unchanged, and a run is internal wherever it creates one of
+# these ids: from 4 customers on one tenant, from 50 two, then one more per 1,000.
+INTERNAL_ACCOUNTS: tuple[tuple[int, str], ...] = (
+    (1_000_000_004, "internal QA tenant"),
+    (1_000_000_050, "sales demo tenant"),
+    (1_000_001_000, "partner sandbox"),
+    (1_000_002_000, "support reproduction tenant"),
+    (1_000_003_000, "training tenant"),
+    (1_000_004_000, "performance test tenant"),
+    (1_000_005_000, "internal QA tenant (EMEA)"),
+    (1_000_006_000, "sales demo tenant (APAC)"),
+    (1_000_007_000, "release staging tenant"),
+    (1_000_008_000, "partner sandbox (EMEA)"),
 )
 TOP_LEVEL_DOMAINS: tuple[str, ...] = ("com", "io", "net", "co", "org", "ai")
 TLD_WEIGHTS: tuple[float, ...] = (0.62, 0.1, 0.08, 0.08, 0.08, 0.04)
@@ -122,10 +132,9 @@ class Params:
     sites_per_tier: tuple[tuple[int, int], ...] = ((1, 2), (2, 4), (3, 7))  # inclusive
     prewindow_customer_share: float = 0.30  # customers whose first site predates the window
     prewindow_max_days: int = 540  # how far before the window a pre-window go-live can be
-    inwindow_golive_tail_days: int = 30  # no in-window go-live in the last N days
     site_stagger_mean_days: float = 120.0  # later sites of a customer follow the first
     site_engagement_sigma: float = 0.20
-    natural_churn_share: float = 0.04  # non-planted sites that churn inside the window
+    natural_churn_per_year: float = 0.03  # churn rate of ordinary live sites
     storage_rows_after_churn_days: int = 30  # storage stays (flat) this long after churn
     # --- users -------------------------------------------------------------
     users_per_site_median: tuple[float, ...] = (15.0, 34.0, 56.0)  # by tier

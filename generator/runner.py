@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,36 +10,29 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.config import (
-    DEFAULT_PARAMS,
-    LICENSE_TYPES,
-    MANIFEST_NAME,
-    TABLE_COLUMNS,
-    VIEWER,
-    Params,
-)
-from generator.entities import NEVER, World, build_world
-from generator.output import (
-    Sink,
-    Vocab,
+from generator.columns import Vocab
+from generator.config import DEFAULT_PARAMS, TABLE_COLUMNS, Params
+from generator.entities import build_world
+from generator.manifest import write_manifest
+from generator.simulate import Block, block_ranges, simulate_block
+from generator.sinks import Sink, open_sink
+from generator.tables import (
     activity_table,
     customers_table,
     internal_table,
     jobs_table,
-    open_sink,
-    ordered_map,
     sites_table,
     storage_table,
     users_table,
 )
-from generator.simulate import Block, block_ranges, simulate_block
+from generator.threads import ordered_map
+from generator.world import World
 
 # Above this many customers the run streams block by block (bounded memory) instead
 # of sorting each table as a whole.
 MAX_IN_MEMORY_CUSTOMERS = 1024
 # A streamed run writes consecutive blocks together once they hold this many rows.
 CHUNK_ACTIVITY_ROWS = 2_000_000
-CHURN_SIGNAL_DAYS = 60  # the marts' churn_inactive_days
 
 
 @dataclass(frozen=True)
@@ -132,7 +124,7 @@ def run(opts: Options) -> Summary:
         if opts.fmt != "csv":
             # The lookup of internal accounts is a dbt seed (loaded by `dbt seed`,
             # which reads CSV) whatever the format of the raw tables: written as
-            # CSV too, it is ready to copy into seeds/.
+            # CSV too, so that the folder holds every table dbt reads.
             lookup = open_sink(opts.out, "saas_internal_accounts", "csv")
             extra.append(lookup)
             lookup.write(internal_table(vocab))
@@ -142,7 +134,7 @@ def run(opts: Options) -> Summary:
         for sink in [*sinks.values(), *extra]:
             sink.abort()
         raise
-    write_manifest(world, opts, site_rows)
+    write_manifest(world, opts.out, manifest_options(opts), site_rows)
     summary.rows = {name: sink.rows for name, sink in sinks.items()}
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -200,81 +192,16 @@ def _write_facts(
     )
 
 
-def planted_cases(world: World, opts: Options, site_rows: np.ndarray) -> dict[str, object]:
-    """The manifest: which entities carry which planted signal (for the full run)."""
-    w, p = world, world.params
-
-    def day(d: int) -> str:
-        return (w.start + dt.timedelta(days=int(d))).isoformat()
-
-    def sites(idx: list[int]) -> list[str]:
-        return [w.site_id[s] for s in idx]
-
-    def user(u: int) -> dict[str, object]:
-        return {"customer_id": w.customer_id[w.user_customer[u]], "user_email": w.user_email[u]}
-
-    churn_limit = w.n_days - CHURN_SIGNAL_DAYS - 5
-    churned = np.flatnonzero((w.site_churn <= churn_limit) & (site_rows > 0)).tolist()
-    onboarding = (
-        w.planted["high_activity_no_storage"] + w.planted["slow_ramp"] + w.planted["stalled"]
-    )
-    exceeders = []
-    for u in w.planted["licence_exceeders"]:
-        lic = int(w.user_license[u])
-        exceeders.append(
-            user(u)
-            | {
-                "license_type": LICENSE_TYPES[lic],
-                "exceeds_with": "Create" if lic == VIEWER else "Publish",
-            }
-        )
-    multi = []
-    for u in w.planted["multi_site_users"]:
-        assigned = w.assignment_site[w.assignment_user == u]
-        multi.append(user(u) | {"site_ids": sites(sorted(assigned.tolist()))})
+def manifest_options(opts: Options) -> dict[str, object]:
+    """The options block of the manifest."""
     return {
-        "description": (
-            "Entities planted by scripts/generate_saas_data.py so that the marts' signals "
-            "have known positives. Refers to the full run (start..end), also when --through "
-            "cut the files short."
-        ),
-        "options": {
-            "seed": opts.seed,
-            "scale": opts.scale,
-            "customers": opts.customers,
-            "start": opts.start.isoformat(),
-            "end": opts.end.isoformat(),
-            "through": opts.through.isoformat() if opts.through else None,
-        },
-        "thresholds": {
-            "onboarding_window_days": p.onboarding_window_days,
-            "signal_high_activity_min_events": 500,
-            "signal_no_storage_max_bytes": 0,
-            "signal_slow_ramp_max_activation_rate": 0.5,
-            "signal_stalled_tail_days": 30,
-            "heavy_background_min_minutes_per_site": 3000,
-            "churn_inactive_days": CHURN_SIGNAL_DAYS,
-        },
-        "site_go_live": {w.site_id[s]: day(w.site_golive[s]) for s in onboarding},
-        "high_activity_no_storage": sites(w.planted["high_activity_no_storage"]),
-        "slow_ramp": sites(w.planted["slow_ramp"]),
-        "stalled": sites(w.planted["stalled"]),
-        "churned_sites": sites(churned),
-        "churn_dates": {w.site_id[s]: day(w.site_churn[s]) for s in churned},
-        "heavy_background": [w.customer_id[c] for c in w.planted["heavy_background"]],
-        "creators_never_create": [user(u) for u in w.planted["creators_never_create"]],
-        "licence_exceeders": exceeders,
-        "multi_site_users": multi,
-        "internal_accounts": [w.customer_id[c] for c in w.planted["internal_accounts"]],
+        "seed": opts.seed,
+        "scale": opts.scale,
+        "customers": opts.customers,
+        "start": opts.start.isoformat(),
+        "end": opts.end.isoformat(),
+        "through": opts.through.isoformat() if opts.through else None,
     }
 
 
-def write_manifest(world: World, opts: Options, site_rows: np.ndarray) -> Path:
-    path = opts.out / MANIFEST_NAME
-    tmp = opts.out / f".{MANIFEST_NAME}.tmp"
-    tmp.write_text(json.dumps(planted_cases(world, opts, site_rows), indent=2) + "\n")
-    tmp.replace(path)
-    return path
-
-
-__all__ = ["NEVER", "Options", "Summary", "run"]
+__all__ = ["Options", "Summary", "run"]

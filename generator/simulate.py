@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.config import ACCESS, CREATE, PUBLISH
-from generator.entities import NEVER, World
+from generator.world import NEVER, World
 
 GIB = float(1 << 30)
 
@@ -62,22 +62,31 @@ def _expand(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return idx, values
 
 
-def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Block:
-    """Generate the activity, storage and job rows of customers [c0, c1)."""
-    w, p = world, world.params
-    rng = np.random.default_rng([w.seed, 1, index])
-    c0, c1 = customers
-    s0, s1 = int(w.customer_site_start[c0]), int(w.customer_site_start[c1])
-    u0, u1 = int(w.customer_user_start[c0]), int(w.customer_user_start[c1])
-    a0, a1 = np.searchsorted(w.assignment_user, [u0, u1])
-    n_days = w.n_days
-    dow = (w.start.weekday() + np.arange(n_days)) % 7
-    weekday_factor = np.asarray(p.weekday_factor)[dow]
+@dataclass
+class _Activity:
+    """Activity rows of a block, in (site, user, day, type) order."""
 
-    # ---- activity: one Bernoulli draw per assignment-day ------------------------
-    # Visit assignments in (site, user) order, days ascending, types ascending: the
-    # rows then come out sorted by (site, user, day, type), and a stable sort on the
-    # day alone puts them in the output order (date, customer, site, e-mail, type).
+    day: np.ndarray
+    site: np.ndarray
+    user: np.ndarray
+    type: np.ndarray
+    count: np.ndarray
+
+
+def _activity_rows(
+    world: World, rng: np.random.Generator, assignments: tuple[int, int]
+) -> _Activity:
+    """One Bernoulli draw per assignment-day, then the activity types and event counts.
+
+    Assignments are visited in (site, user) order, days ascending, types
+    ascending: the rows then come out sorted by (site, user, day, type), and a
+    stable sort on the day alone puts them in the output order (date, customer,
+    site, e-mail, type).
+    """
+    w, p = world, world.params
+    a0, a1 = assignments
+    dow = (w.start.weekday() + np.arange(w.n_days)) % 7
+    weekday_factor = np.asarray(p.weekday_factor)[dow]
     by_site = np.lexsort((w.assignment_user[a0:a1], w.assignment_site[a0:a1])) + a0
     a_user = w.assignment_user[by_site].astype(np.int32)
     a_site = w.assignment_site[by_site].astype(np.int32)
@@ -88,11 +97,10 @@ def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Bloc
         [
             w.user_dormant_from[a_user],
             w.site_churn[a_site],
-            np.full(len(a_user), n_days, np.int64),
+            np.full(len(a_user), w.n_days, np.int64),
         ]
     )
-    length = np.clip(end - start, 0, None)
-    a_idx, day = _expand(start, length)
+    a_idx, day = _expand(start, np.clip(end - start, 0, None))
     level = np.minimum(
         p.activity_scale
         * w.user_engagement[a_user]
@@ -120,36 +128,39 @@ def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Bloc
     del chosen
     act_type = act_type.astype(np.int8)
     act_user = users[row]
-    act_site = a_site[a_idx[row]]
-    act_day = day[row]
-    del row, users
     lam = np.asarray(p.event_mean)[act_type] * w.user_count_multiplier[act_user]
     act_count = rng.poisson(lam).astype(np.int32)
     act_count += 1
-    del lam
+    return _Activity(day[row], a_site[a_idx[row]], act_user, act_type, act_count)
 
-    # ---- storage: a (site, day) matrix per block -----------------------------
-    ns = s1 - s0
+
+def _storage_matrix(
+    world: World, rng: np.random.Generator, sites: tuple[int, int], act: _Activity
+) -> tuple[np.ndarray, np.ndarray]:
+    """Storage bytes of every (site, day) of the block, and which site-days are live."""
+    w, p = world, world.params
+    s0, s1 = sites
+    ns, n_days = s1 - s0, w.n_days
     cells = ns * n_days
 
     def events_per_cell(kind: int) -> np.ndarray:
-        mask = act_type == kind
-        cell = (act_site[mask] - s0) * n_days + act_day[mask]
-        return np.bincount(cell, weights=act_count[mask], minlength=cells)
+        mask = act.type == kind
+        cell = (act.site[mask] - s0) * n_days + act.day[mask]
+        return np.bincount(cell, weights=act.count[mask], minlength=cells)
 
     creates, publishes = events_per_cell(CREATE), events_per_cell(PUBLISH)
-    sites = np.arange(s0, s1)
+    idx = np.arange(s0, s1)
     days = np.arange(n_days)[None, :]
-    golive = w.site_golive[sites][:, None]
-    churn = w.site_churn[sites][:, None]
+    golive = w.site_golive[idx][:, None]
+    churn = w.site_churn[idx][:, None]
     first = np.maximum(golive, 0)
     growth = (
         (creates * p.bytes_per_create + publishes * p.bytes_per_publish).reshape(ns, n_days)
-        * w.site_content[sites][:, None]
+        * w.site_content[idx][:, None]
         * rng.lognormal(0.0, p.daily_growth_noise_sigma, size=(ns, n_days))
     )
     live = (days >= first) & (days < churn)
-    growth[~live | (days < w.site_no_storage_until[sites][:, None])] = 0.0
+    growth[~live | (days < w.site_no_storage_until[idx][:, None])] = 0.0
     keep = rng.uniform(*p.cleanup_keep, size=(ns, n_days))
     factor = np.where(rng.random((ns, n_days)) < p.cleanup_probability, keep, 1.0 + p.daily_drift)
     factor[(days <= first) | (days >= churn)] = 1.0
@@ -157,19 +168,42 @@ def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Bloc
     live_days = np.maximum(live.sum(axis=1), 1)
     history = -np.minimum(golive[:, 0], 0) * growth.sum(axis=1) / live_days
     initial += history * p.prewindow_growth_keep
-    initial[w.site_no_storage_until[sites] > -NEVER] = 0.0
+    initial[w.site_no_storage_until[idx] > -NEVER] = 0.0
     growth[np.arange(ns), np.minimum(first[:, 0], n_days - 1)] += initial
     cum_factor = np.cumprod(factor, axis=1)
-    storage = cum_factor * np.cumsum(growth / cum_factor, axis=1)
-    rows_end = np.minimum(churn + p.storage_rows_after_churn_days, n_days)
-    has_row = (days >= first) & (days < rows_end)
-    sto_day, sto_local = np.nonzero(has_row.T)  # (day, site) order
-    sto_bytes = np.floor(storage[sto_local, sto_day]).astype(np.int64)
-    sto_site = sto_local + s0
+    return cum_factor * np.cumsum(growth / cum_factor, axis=1), live
 
-    # ---- background jobs: Poisson runs per live site-day ----------------------
-    tier = w.customer_tier[w.site_customer[sites]]
-    heavy = w.customer_heavy[w.site_customer[sites]]
+
+def _storage_rows(
+    world: World, sites: tuple[int, int], storage: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(day, site, bytes) rows in (day, site) order: from go-live until 30 days after churn."""
+    w, p = world, world.params
+    s0, s1 = sites
+    days = np.arange(w.n_days)[None, :]
+    first = np.maximum(w.site_golive[s0:s1], 0)[:, None]
+    churn = w.site_churn[s0:s1][:, None]
+    rows_end = np.minimum(churn + p.storage_rows_after_churn_days, w.n_days)
+    has_row = (days >= first) & (days < rows_end)
+    sto_day, sto_local = np.nonzero(has_row.T)
+    sto_bytes = np.floor(storage[sto_local, sto_day]).astype(np.int64)
+    return sto_day, sto_local + s0, sto_bytes
+
+
+def _job_rows(
+    world: World,
+    rng: np.random.Generator,
+    sites: tuple[int, int],
+    storage: np.ndarray,
+    live: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(day, site, type, minutes) of the background jobs: Poisson runs per live site-day."""
+    w, p = world, world.params
+    s0, s1 = sites
+    ns = s1 - s0
+    customer = w.site_customer[s0:s1]
+    tier, heavy = w.customer_tier[customer], w.customer_heavy[customer]
+    dow = (w.start.weekday() + np.arange(w.n_days)) % 7
     weekend = np.where(dow >= 5, p.job_weekend_factor, 1.0)[None, :]
     relative = np.minimum(storage / GIB / p.job_storage_reference_gib, 2.0)
     storage_effect = 1.0 - p.job_storage_weight + p.job_storage_weight * relative
@@ -194,22 +228,36 @@ def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Bloc
     minutes = np.exp(rng.normal(np.log(median), sigma))
     minutes *= np.where(job_heavy, p.heavy_minutes_multiplier, 1.0)
     job_minutes = np.clip(np.rint(minutes), 1, p.job_max_minutes).astype(np.int64)
+    return job_day, job_local + s0, job_type, job_minutes
 
+
+def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Block:
+    """Generate the activity, storage and job rows of customers [c0, c1)."""
+    w = world
+    rng = np.random.default_rng([w.seed, 1, index])
+    c0, c1 = customers
+    s0, s1 = int(w.customer_site_start[c0]), int(w.customer_site_start[c1])
+    u0, u1 = int(w.customer_user_start[c0]), int(w.customer_user_start[c1])
+    a0, a1 = np.searchsorted(w.assignment_user, [u0, u1])
+    act = _activity_rows(w, rng, (int(a0), int(a1)))
+    storage, live = _storage_matrix(w, rng, (s0, s1), act)
+    sto_day, sto_site, sto_bytes = _storage_rows(w, (s0, s1), storage)
+    job_day, job_site, job_type, job_minutes = _job_rows(w, rng, (s0, s1), storage, live)
     site_rows = np.zeros(w.n_sites, dtype=np.int64)
-    site_rows[s0:s1] = np.bincount(act_site, minlength=s1)[s0:]
+    site_rows[s0:s1] = np.bincount(act.site, minlength=s1)[s0:]
     return Block(
         index=index,
         customers=customers,
-        act_day=act_day,
-        act_site=act_site,
-        act_user=act_user,
-        act_type=act_type,
-        act_count=act_count,
+        act_day=act.day,
+        act_site=act.site,
+        act_user=act.user,
+        act_type=act.type,
+        act_count=act.count,
         sto_day=sto_day,
         sto_site=sto_site,
         sto_bytes=sto_bytes,
         job_day=job_day,
-        job_site=job_local + s0,
+        job_site=job_site,
         job_type=job_type,
         job_minutes=job_minutes,
         site_activity_rows=site_rows,

@@ -150,13 +150,22 @@ def materialized_relations(manifest_path: Path, layer: str | None = None) -> lis
     )
 
 
+# Load metadata, not data: the time a row was written differs between two
+# builds of the same data, and a rerun rewrites its lookback days.
+LOAD_TIME_COLUMNS = ("dbt_loaded_at",)
+
+
 def read_relation(database: Path, name: str, schema: str = "main") -> tuple[Any, list[str]]:
     """A relation of a DuckDB file as a pandas DataFrame in a canonical row order
-    (sorted on its non-float columns), and the names of its float columns."""
+    (sorted on its non-float columns), and the names of its float columns; the
+    load-time columns are left out."""
     import duckdb
 
     with duckdb.connect(str(database), read_only=True) as connection:
         relation = connection.sql(f'select * from {schema}."{name}"')
+        loaded = [c for c in relation.columns if c in LOAD_TIME_COLUMNS]
+        if loaded:
+            relation = relation.project(*[f'"{c}"' for c in relation.columns if c not in loaded])
         floats = [
             column
             for column, kind in zip(relation.columns, relation.types, strict=True)

@@ -1,7 +1,7 @@
-"""``python -m report``: write target/usage_report.html (see report/usage_report.py)."""
+"""``python -m report``: write target/usage_report.html (see report/cli.py)."""
 
 import sys
 
-from report.usage_report import main
+from report.cli import main
 
 sys.exit(main())

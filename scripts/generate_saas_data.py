@@ -37,7 +37,8 @@ Seven tables, each with a header in exactly this column order:
   event_count (one row per customer, user, site, date and activity type; count >= 1)
 * ``saas_background_jobs``: customer_id, site_id, date, background_job_type,
   background_job_min (one row per job run; minutes >= 1)
-* ``saas_internal_accounts``: customer_id, reason (internal/test tenants)
+* ``saas_internal_accounts``: customer_id, reason (internal/test tenants): reference
+  data, the same for every run and committed as ``seeds/saas_internal_accounts.csv``
 
 plus ``_planted_cases.json``, the manifest of planted signals (below).
 
@@ -80,21 +81,28 @@ Behaviour model (parameters in ``generator/config.py``, ``Params``)
 Customers. Tier SMB 50% / Commercial 35% / Enterprise 15% and region North
 America 50% / EMEA 30% / APAC 20% in exact proportions (stratified, shuffled);
 industry a weighted draw over ten industries. Each customer has an engagement
-factor (lognormal, sigma 0.25). Internal test customers: none below 4 customers,
-1 below 50, else 2 plus 1 per 1,000 customers (industry Technology).
+factor (lognormal, sigma 0.25). Internal test customers have reserved ids (the
+lookup lists ten: 1000000004, 1000000050, then every 1,000th up to 1000008000);
+a run creates those below its customer count (none below 4 customers, 1 below 50,
+2 below 1,000, then 1 more per 1,000) with industry Technology and our own
+e-mail domain. Ids a run does not reach are in the lookup only.
 
 Sites. SMB 1-2, Commercial 2-4, Enterprise 3-7 sites. About 30% of customers went
-live before the window (up to 540 days before), the rest at a uniform day of the
-window (not in its last 30 days); a customer's further sites follow its first by
-an exponential delay (mean 120 days). 4% of ordinary sites churn inside the
-window: activity and jobs stop, storage stays flat for 30 more days, then stops.
+live before the window (up to 540 days before), the rest on a uniform day of the
+window; a customer's further sites follow its first by an exponential delay (mean
+120 days). A site whose go-live falls after the window's end is not in the data
+(it has not gone live yet), so the last months see the same flow of new sites as
+the others. Ordinary sites churn at a constant rate of 3% a year from 30 days
+after go-live (about 4% churn inside a two-year window): activity and jobs stop,
+storage stays flat for 30 more days, then stops.
 
 Users. Per site, lognormal (sigma 0.35) with median 15 (SMB), 34 (Commercial),
 56 (Enterprise) primary users, times the scale's user factor (small 0.65, else
 1); licence Viewer 60% / Explorer 25% / Creator 15%.
 Registration on or after the site's go-live: 65% in the roll-out burst
-(exponential, mean 7 days), the rest a uniform trickle over up to 540 days; never
-after the window end or the site's churn. 30% of users whose customer has another
+(exponential, mean 7 days), the rest a uniform trickle over the site's first 540
+days; a user who would register after the window's end or the site's churn is not
+in the data. 30% of users whose customer has another
 site live at their registration are also assigned to 1 (70%) or 2 (30%) of those
 sites: one ``saas_users`` row per assignment, same registration date and licence.
 

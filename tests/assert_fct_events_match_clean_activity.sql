@@ -17,7 +17,8 @@ activity as (
     select
         {{ month_start('activity_date') }} as month_start,
         sum(event_count) as events_total
-    from {{ ref('int_user_activity_cleaned') }}
+    from {{ ref('int_user_activity_checked') }}
+    where dq_reason_code is null
     group by {{ month_start('activity_date') }}
 ),
 
@@ -25,7 +26,8 @@ jobs as (
     select
         {{ month_start('job_date') }} as month_start,
         sum(job_minutes) as job_minutes_total
-    from {{ ref('int_background_jobs_cleaned') }}
+    from {{ ref('int_background_jobs_checked') }}
+    where dq_reason_code is null
     group by {{ month_start('job_date') }}
 ),
 

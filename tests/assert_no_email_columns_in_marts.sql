@@ -6,17 +6,14 @@
 -- depends_on: {{ ref('dim_customers') }}
 -- depends_on: {{ ref('dim_sites') }}
 -- depends_on: {{ ref('dim_users') }}
+-- depends_on: {{ ref('fct_quarantined_rows') }}
 -- depends_on: {{ ref('fct_site_months') }}
+-- depends_on: {{ ref('fct_user_months') }}
 -- depends_on: {{ ref('onboarding_site_signals') }}
--- depends_on: {{ ref('quarantine_background_jobs') }}
--- depends_on: {{ ref('quarantine_customers') }}
--- depends_on: {{ ref('quarantine_sites') }}
--- depends_on: {{ ref('quarantine_storage') }}
--- depends_on: {{ ref('quarantine_user_activity') }}
--- depends_on: {{ ref('quarantine_users') }}
 -- depends_on: {{ ref('rpt_site_month_usage_long') }}
 -- depends_on: {{ ref('seg_account_tier_months') }}
 -- depends_on: {{ ref('seg_industry_months') }}
+-- depends_on: {{ ref('seg_months') }}
 -- depends_on: {{ ref('seg_region_months') }}
 {%- set offenders = [] %}
 {%- if execute %}

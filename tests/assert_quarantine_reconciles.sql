@@ -1,53 +1,50 @@
--- Nothing is lost between staging and the marts: for every raw table, the
--- staged rows equal the cleaned rows plus the quarantined rows, and the
--- staged event / minute totals equal the cleaned plus quarantined totals.
--- Returns one row per table whose books do not balance. Each relation is read
--- once (count and total together): staging is a view, recomputed per read.
+-- Nothing is lost between staging and the marts: for every raw table, each
+-- staged row has exactly one verdict in its int_*_checked model, and the
+-- rows with a reason are exactly the table's rows in fct_quarantined_rows.
+-- Returns one row per raw table whose books do not balance.
 {%- set tables = [
-    ('customers', 'stg_saas__customers', none),
-    ('sites', 'stg_saas__sites', none),
-    ('users', 'stg_saas__users', none),
-    ('user_activity', 'stg_saas__user_activity', 'event_count'),
-    ('storage', 'stg_saas__storage', 'storage_bytes'),
-    ('background_jobs', 'stg_saas__background_jobs', 'job_minutes'),
+    ('saas_customer_info', 'stg_saas__customers', 'int_customers_checked'),
+    ('saas_sites', 'stg_saas__sites', 'int_sites_checked'),
+    ('saas_users', 'stg_saas__users', 'int_users_checked'),
+    ('saas_user_activity', 'stg_saas__user_activity', 'int_user_activity_checked'),
+    ('saas_storage', 'stg_saas__storage', 'int_storage_checked'),
+    ('saas_background_jobs', 'stg_saas__background_jobs', 'int_background_jobs_checked'),
 ] %}
+
 with
-{% for name, staging, measure in tables %}
-{%- set total = 'coalesce(sum(' ~ measure ~ '), 0)' if measure else '0' %}
-{%- for relation, part in [
-    (ref(staging), 'staged'),
-    (ref('int_' ~ name ~ '_cleaned'), 'cleaned'),
-    (ref('quarantine_' ~ name), 'quarantined'),
-] %}
-{{ name }}_{{ part }} as (
+
+quarantined as (
     select
-        count(*) as row_count,
-        {{ total }} as total
-    from {{ relation }}
+        raw_table,
+        count(*) as quarantined_rows
+    from {{ ref('fct_quarantined_rows') }}
+    group by raw_table
 ),
-{% endfor %}
-{%- endfor %}
+
 books as (
-    {%- for name, staging, measure in tables %}
+    {%- for raw_table, staging, checked in tables %}
     select
-        '{{ name }}' as raw_table,
-        {{ name }}_staged.row_count as staged_rows,
-        {{ name }}_cleaned.row_count as cleaned_rows,
-        {{ name }}_quarantined.row_count as quarantined_rows,
-        {{ name }}_staged.total as staged_total,
-        {{ name }}_cleaned.total + {{ name }}_quarantined.total as accounted_total
-    from {{ name }}_staged
-    cross join {{ name }}_cleaned
-    cross join {{ name }}_quarantined
+        '{{ raw_table }}' as raw_table,
+        (select count(*) from {{ ref(staging) }}) as staged_rows,
+        (select count(*) from {{ ref(checked) }}) as checked_rows,
+        (
+            select count(*) from {{ ref(checked) }}
+            where dq_reason_code is not null
+        ) as failed_rows
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
 
 unbalanced as (
-    select * from books
+    select
+        books.*,
+        coalesce(quarantined.quarantined_rows, 0) as quarantined_rows
+    from books
+    left join quarantined
+        on books.raw_table = quarantined.raw_table
     where
-        staged_rows <> cleaned_rows + quarantined_rows
-        or staged_total <> accounted_total
+        books.staged_rows <> books.checked_rows
+        or books.failed_rows <> coalesce(quarantined.quarantined_rows, 0)
 )
 
 select * from unbalanced

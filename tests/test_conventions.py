@@ -53,7 +53,7 @@ BAD_FILES = {
             "stg_saas__storage",
             "stg_saas__user_activity",
             "stg_saas__background_jobs",
-            "int_calendar_months",
+            "int_data_months",
             "int_data_date_range",
         )
     )
@@ -61,8 +61,8 @@ BAD_FILES = {
     # documented, tested, public, but no contract and an undocumented column
     "models/marts/core/fct_public_no_contract.sql": "select 1 as contract_id",
     # an intermediate model made public
-    "models/intermediate/calendar/int_public_months.sql": """
-        select * from {{ ref('int_calendar_months') }}
+    "models/intermediate/accounts/int_public_months.sql": """
+        select * from {{ ref('int_data_months') }}
     """,
     "models/marts/core/_bad__models.yml": """
         version: 2
@@ -113,11 +113,9 @@ BAD_FILES = {
         from {{ ref('stg_saas__users') }}
     """,
 }
-# int_calendar_months gets four more leaf children (it already feeds one leaf)
+# int_data_months gets four leaf children (it feeds none)
 for _n in range(1, 5):
-    BAD_FILES[f"models/marts/core/dim_leaf_{_n}.sql"] = (
-        "select * from {{ ref('int_calendar_months') }}"
-    )
+    BAD_FILES[f"models/marts/core/dim_leaf_{_n}.sql"] = "select * from {{ ref('int_data_months') }}"
 
 # In the copy's dbt-score config: a reason excepts, an empty reason does not.
 PK_RULE = "conventions.rules.model_has_primary_key_test"
@@ -213,7 +211,7 @@ def test_conventions_check_fails_with_exit_code_1(dbt_score: tuple[int, dict]) -
             "conventions.rules.staging_model_reads_one_source",
         ),
         ("model.saas_usage.fct_wide", "conventions.rules.model_has_few_direct_parents"),
-        ("model.saas_usage.int_calendar_months", "conventions.rules.model_has_few_leaf_children"),
+        ("model.saas_usage.int_data_months", "conventions.rules.model_has_few_leaf_children"),
         (
             "model.saas_usage.fct_public_no_contract",
             "conventions.rules.public_model_has_enforced_contract",
@@ -236,7 +234,7 @@ def test_violation_is_reported(dbt_score: tuple[int, dict], node: str, rule: str
 
 def test_messages_name_the_problem(dbt_score: tuple[int, dict]) -> None:
     _, results = dbt_score
-    fanout = _failing(results, "model.saas_usage.int_calendar_months")
+    fanout = _failing(results, "model.saas_usage.int_data_months")
     assert "dim_leaf_4" in fanout["conventions.rules.model_has_few_leaf_children"]
     staging = _failing(results, "model.saas_usage.stg_saas__users_enriched")
     assert "stg_saas__users" in staging["conventions.rules.staging_model_reads_one_source"]

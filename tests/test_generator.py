@@ -1,7 +1,9 @@
 """Tests of scripts/generate_saas_data.py on ``--scale small`` data.
 
 Every behaviour and planted-case check recomputes its metric from the CSV files
-with pandas, independently of the generator's code.
+with pandas, independently of the generator's code. The window-edge checks of
+churn and registrations read populations drawn by the generator's own functions
+instead: thousands of customers in a second, without simulating their activity.
 """
 
 from __future__ import annotations
@@ -9,12 +11,19 @@ from __future__ import annotations
 import filecmp
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import GENERATOR, SEED_TABLES, RunGenerator
+from conftest import GENERATOR, REPO_ROOT, SEED_TABLES, RunGenerator
+
+from generator.config import SCALES, params_for_scale
+from generator.customers import Customers, draw_customers
+from generator.sites import Sites, draw_sites, planted_site_roles
+from generator.users import Users, draw_users
+from generator.world import NEVER
 
 HEADERS = {
     "saas_customer_info": "customer_id,industry,region,account_tier,contact_email",
@@ -142,6 +151,9 @@ def test_other_seed_gives_other_data(
     manifest = json.loads((tmp_path / "_planted_cases.json").read_text())
     for case in ("high_activity_no_storage", "slow_ramp", "stalled", "heavy_background"):
         assert manifest[case], case
+    # the lookup of internal accounts is reference data: the same for every seed
+    lookup = "saas_internal_accounts.csv"
+    assert (tmp_path / lookup).read_bytes() == (small_data_dir / lookup).read_bytes()
 
 
 def test_files_are_sorted_by_date_then_ids(small_tables: dict[str, pd.DataFrame]) -> None:
@@ -189,13 +201,30 @@ def test_id_formats_and_uniqueness(small_tables: dict[str, pd.DataFrame]) -> Non
     assert sites.site_id.is_unique
     assert set(sites.customer_id) <= set(customers.customer_id)
     internal = small_tables["saas_internal_accounts"]
-    assert len(internal) == 1 and set(internal.customer_id) <= set(customers.customer_id)
+    assert internal.customer_id.str.fullmatch(r"\d{10}").all() and internal.customer_id.is_unique
     assert (internal.reason.str.len() > 0).all()
     site_customer = sites.set_index("site_id").customer_id
     for name in ("saas_storage", "saas_users", "saas_user_activity", "saas_background_jobs"):
         df = small_tables[name]
         assert df.site_id.isin(site_customer.index).all(), name
         assert (df.site_id.map(site_customer) == df.customer_id).all(), name
+
+
+def test_internal_accounts_are_the_committed_lookup(
+    small_data_dir: Path, small_tables: dict[str, pd.DataFrame], small_manifest: dict
+) -> None:
+    """Every run writes the hand-kept lookup unchanged; the ids it creates are internal."""
+    committed = REPO_ROOT / "seeds" / "saas_internal_accounts.csv"
+    assert (small_data_dir / "saas_internal_accounts.csv").read_bytes() == committed.read_bytes()
+    customers = small_tables["saas_customer_info"].set_index("customer_id")
+    listed = set(small_tables["saas_internal_accounts"].customer_id)
+    present = sorted(listed & set(customers.index))
+    assert len(present) == 1  # 8 customers: one internal tenant, the other ids not created
+    assert small_manifest["internal_accounts"] == present
+    assert (customers.loc[present, "industry"] == "Technology").all()
+    assert customers.loc[present, "contact_email"].str.endswith("@cloudmetrics.com").all()
+    external = customers.drop(present)
+    assert not external.contact_email.str.endswith("@cloudmetrics.com").any()
 
 
 def test_emails_well_formed_single_tld_unique_per_customer(
@@ -237,7 +266,6 @@ def test_activity_only_on_assigned_sites_after_registration(
 
 
 def test_no_rows_before_site_go_live(t: dict[str, pd.DataFrame]) -> None:
-    from generator.config import SCALES, params_for_scale
     from generator.entities import build_world
 
     scale = SCALES["small"]
@@ -479,6 +507,198 @@ def test_planted_churned_sites(t: dict[str, pd.DataFrame], small_manifest: dict)
     for site in small_manifest["churned_sites"]:
         assert site in last.index
         assert (SMALL_END - last[site]).days > 60
+
+
+# ---------------------------------------------------------------------------
+# edges of the window: no pile-up or gap in the first or last months
+# ---------------------------------------------------------------------------
+EDGE_SEEDS = (1, 2, 3)
+# A 12-month window and 100 customers: enough months and sites for a spread, and a
+# window short enough that many staggered go-lives (mean 120 days) fall near its end.
+EDGE_RUN = (
+    "--scale",
+    "small",
+    "--customers",
+    "100",
+    "--start",
+    "2023-07-01",
+    "--end",
+    "2024-06-30",
+)
+
+
+@dataclass
+class MonthlyFigures:
+    """Figures per calendar month of one generated data set, recomputed from its CSVs."""
+
+    new_sites: np.ndarray  # sites whose first storage row falls in the month (after day 1)
+    active_users: np.ndarray  # distinct (customer, e-mail) with events, per site, summed
+    licensed_users: np.ndarray  # distinct (customer, e-mail) registered by the month's end
+    sites_never_live: int  # sites listed in saas_sites without a single storage row
+
+
+def monthly_figures(folder: Path) -> MonthlyFigures:
+    def read(name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        return pd.read_csv(folder / f"{name}.csv", usecols=columns, dtype=str, engine="pyarrow")
+
+    storage = read("saas_storage", ["site_id", "date"])
+    activity = read(
+        "saas_user_activity", ["customer_id", "user_email", "site_id", "date", "event_count"]
+    )
+    users, sites = read("saas_users"), read("saas_sites")
+    months = sorted(storage.date.str[:7].unique())
+    first_row = storage.groupby("site_id").date.min()
+    # a site whose storage starts on the window's first day may have gone live before it
+    new_sites = first_row[first_row > storage.date.min()].str[:7].value_counts()
+    activity = activity[activity.pop("event_count").astype(int) > 0]
+    activity["user_email"] = activity.user_email.str.lower()
+    activity["date"] = activity.date.str[:7]  # one row per (user, site, month) once deduplicated
+    active = activity.drop_duplicates().groupby("date").size()
+    user = users.customer_id + "|" + users.user_email.str.lower()
+    registered = users.registration_date.groupby(user).min().str[:7]
+    return MonthlyFigures(
+        new_sites=new_sites.reindex(months, fill_value=0).to_numpy(),
+        active_users=active.reindex(months, fill_value=0).to_numpy(),
+        licensed_users=np.array([(registered <= month).sum() for month in months]),
+        sites_never_live=int((~sites.site_id.isin(first_row.index)).sum()),
+    )
+
+
+def spread(reference: np.ndarray, counts: bool = False) -> tuple[float, float]:
+    """Where a month's figure belongs: the other months' mean +- 4 standard deviations.
+
+    For counts the standard deviation is at least the Poisson one (root of the mean),
+    so that a run of similar months does not make the band implausibly narrow.
+    """
+    sd = float(np.std(reference, ddof=1))
+    if counts:
+        sd = max(sd, float(np.sqrt(np.mean(reference))))
+    return float(np.mean(reference)) - 4 * sd, float(np.mean(reference)) + 4 * sd
+
+
+def growth(series: np.ndarray) -> np.ndarray:
+    """Month-over-month growth (0.05 = +5%)."""
+    return series[1:] / series[:-1] - 1
+
+
+@pytest.fixture(scope="module", params=EDGE_SEEDS, ids=lambda seed: f"seed{seed}")
+def edge_months(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    run_generator: RunGenerator,
+) -> MonthlyFigures:
+    out = tmp_path_factory.mktemp(f"edge_seed{request.param}")
+    run_generator(*EDGE_RUN, "--seed", str(request.param), "--out", str(out), "--quiet")
+    return monthly_figures(out)
+
+
+def test_new_sites_per_month_steady_at_the_window_edges(edge_months: MonthlyFigures) -> None:
+    new_sites = edge_months.new_sites
+    low, high = spread(new_sites[1:-3], counts=True)
+    assert low <= new_sites[0] <= high, (new_sites, low, high)  # the first month
+    for count in new_sites[-3:]:  # the last three months
+        assert low <= count <= high, (new_sites, low, high)
+    # a site appears in the data once it has gone live, not before
+    assert edge_months.sites_never_live == 0
+
+
+@pytest.mark.parametrize("users", ["active_users", "licensed_users"])
+def test_user_growth_at_the_window_end_is_not_an_outlier(
+    edge_months: MonthlyFigures, users: str
+) -> None:
+    rates = growth(getattr(edge_months, users))
+    low, high = spread(rates[1:-1])  # the first month's growth varies most: left out
+    assert low <= rates[-1] <= high, (rates.round(3), low, high)
+
+
+@dataclass
+class Population:
+    """Customers, sites and users as the generator draws them (no simulation)."""
+
+    customers: Customers
+    sites: Sites
+    users: Users
+    n_days: int
+
+
+@pytest.fixture(scope="module")
+def populations() -> list[Population]:
+    """Thousands of customers over the demo window, for each edge seed: a second or so."""
+    scale, params = SCALES["demo"], params_for_scale("demo")
+    n_days = (scale.end - scale.start).days + 1
+    drawn = []
+    for seed in EDGE_SEEDS:
+        rng = np.random.default_rng([seed, 0])
+        customers = draw_customers(5000, params, rng)
+        sites = draw_sites(
+            customers, planted_site_roles(customers, n_days, params), n_days, params, rng
+        )
+        drawn.append(
+            Population(customers, sites, draw_users(customers, sites, n_days, params, rng), n_days)
+        )
+    return drawn
+
+
+def test_natural_churn_rate_is_flat_across_the_window(populations: list[Population]) -> None:
+    """Ordinary sites churn at one constant rate, also in the first and last months."""
+    start = np.datetime64(SCALES["demo"].start, "D")
+    n_days = populations[0].n_days
+    month = (start + np.arange(n_days)).astype("datetime64[M]")
+    firsts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
+    lasts = np.r_[firsts[1:] - 1, n_days - 1]
+    at_risk, churned = np.zeros(len(firsts)), np.zeros(len(firsts))
+    for pop in populations:
+        sites, customers = pop.sites, pop.customers
+        ordinary = (
+            ~sites.exclusive
+            & ~customers.heavy[sites.customer]
+            & ~customers.internal[sites.customer]
+        )
+        for i, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
+            # at risk: live for 30 days or more at the month's start
+            risk = ordinary & (sites.golive + 30 <= first) & (sites.churn > first)
+            at_risk[i] += risk.sum()
+            churned[i] += (risk & (sites.churn <= last)).sum()
+    expected = at_risk * churned.sum() / at_risk.sum()
+    z = (churned - expected) / np.sqrt(expected)
+    assert (np.abs(z) < 4).all(), z.round(1)
+
+
+def test_no_registrations_piled_on_the_eve_of_churn(populations: list[Population]) -> None:
+    eve, week_before = 0, 0
+    for pop in populations:
+        churn = pop.sites.churn[pop.users.primary]
+        days_left = churn - pop.users.registration
+        churning = churn < NEVER
+        assert (days_left[churning] >= 1).all()  # nobody registers on or after churn
+        eve += int((churning & (days_left == 1)).sum())
+        week_before += int((churning & (days_left >= 2) & (days_left <= 8)).sum())
+    per_day = week_before / 7
+    assert eve <= per_day + 4 * np.sqrt(per_day) + 1, (eve, per_day)
+
+
+def test_trickle_registrations_do_not_depend_on_the_window_end(
+    populations: list[Population],
+) -> None:
+    """Sites going live 90-150 days before the end get their users at the usual pace.
+
+    Registrations 30-89 days after go-live (the trickle) per registration in the first
+    14 days (mostly the roll-out burst), compared with sites going live early.
+    """
+    late, early = np.zeros(2), np.zeros(2)
+    for pop in populations:
+        sites, users, n_days = pop.sites, pop.users, pop.n_days
+        plain = ~sites.exclusive & (sites.churn > sites.golive + 90)
+        golive = sites.golive[users.primary]
+        after = users.registration - golive
+        counted = plain[users.primary] & (golive >= 0)
+        for group, mask in (
+            (late, counted & (golive >= n_days - 150) & (golive <= n_days - 90)),
+            (early, counted & (golive <= n_days - 400)),
+        ):
+            group += [(mask & (after >= 30) & (after < 90)).sum(), (mask & (after < 14)).sum()]
+    ratio = (late[0] / late[1]) / (early[0] / early[1])
+    assert 2 / 3 <= ratio <= 3 / 2, (ratio, late, early)
 
 
 # ---------------------------------------------------------------------------

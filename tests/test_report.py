@@ -1,4 +1,4 @@
-"""The visual usage report (report/usage_report.py), end to end on `small` data.
+"""The visual usage report (`python -m report`), end to end on `small` data.
 
 Builds the real project once (generate, `dbt seed`, `dbt build`), runs the
 report command, opens the HTML in headless Chromium (Debian's
@@ -6,28 +6,32 @@ report command, opens the HTML in headless Chromium (Debian's
 downloaded) with every non-file request blocked, and checks that each chart
 drew (SVG marks in the DOM, a non-blank screenshot), that the page logged no
 error or warning and asked for nothing over the network, and that the numbers
-it shows are the marts' numbers. It also checks that reading the marts through
-dbt's adapter (`--engine dbt`, the BigQuery path) gives the very same bytes.
+it shows are the marts' numbers, recomputed here in SQL on the marts. It also
+checks that reading the warehouse through dbt's adapter (`--engine dbt`, the
+BigQuery path) gives the very same bytes.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
 from orchestration.dbt_runner import REPO_ROOT, DbtProject
+from report import cli
+from report.charts import RAISED_COLOURS
+from report.queries import SIGNALS, marts_read, report_queries
+from report.semantic import SemanticLayer
 
 pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
 
@@ -51,13 +55,8 @@ CHARTS = (
     "chart-background",
     "chart-onboarding",
 )
-RAISED_COLOUR = "#e45756"  # report/usage_report.py: a raised onboarding signal
-SIGNAL_COLUMNS = (
-    "is_high_activity_no_storage",
-    "is_stalled",
-    "is_slow_ramp",
-    "is_no_content_created",
-)
+RAISED_COLOUR = RAISED_COLOURS[0]  # a raised onboarding signal's dot
+SIGNAL_COLUMNS = [column for column, _ in SIGNALS]
 
 
 @dataclass
@@ -80,12 +79,6 @@ class Rendered:
     captions: list[tuple[str, str]] = field(default_factory=list)
     screenshots: dict[str, bytes] = field(default_factory=dict)
     page_screenshot: bytes = b""
-
-
-@pytest.fixture(scope="session")
-def report_module() -> ModuleType:
-    """The report module."""
-    return importlib.import_module("report.usage_report")
 
 
 @pytest.fixture(scope="session")
@@ -196,29 +189,74 @@ def test_help_documents_the_options() -> None:
         [sys.executable, "-m", "report", "--help"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    for option in ("--out", "--target", "--engine", "--profiles-dir", "--project-dir"):
+    for option in ("--out", "--target", "--engine", "--profiles-dir", "--project-dir", "--vars"):
         assert option in result.stdout
 
 
-def test_missing_warehouse_is_a_clear_error(
-    report_module: ModuleType,
+def in_env_of(project: DbtProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
+
+
+def failed_report(
+    project_dir: Path, out: Path, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str]:
+    """Run the report in-process; its exit status and its one-line error. It wrote nothing."""
+    status = cli.main(["--project-dir", str(project_dir), "--out", str(out), *args])
+    error = capsys.readouterr().err
+    assert error.startswith("python -m report: ") and error.count("\n") == 1, error
+    assert not out.exists()
+    return status, error
+
+
+def test_bad_vars_are_a_usage_error(
     project: DbtProject,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, value in project.env.items():
-        monkeypatch.setenv(name, value)
+    in_env_of(project, monkeypatch)
+    status, error = failed_report(project.root, tmp_path / "x", capsys, "--vars", "{a: [1,")
+    assert status == 2 and "--vars" in error
+
+
+def test_missing_warehouse_is_a_clear_error(
+    project: DbtProject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    in_env_of(project, monkeypatch)
     monkeypatch.setenv("DBT_DUCKDB_PATH", str(tmp_path / "not_built.duckdb"))
-    status = report_module.main(["--project-dir", str(project.root), "--out", str(tmp_path / "x")])
+    status, error = failed_report(project.root, tmp_path / "x", capsys)
+    assert status == 1 and "dbt seed && dbt build" in error
+
+
+def test_missing_semantic_layer_is_a_clear_error(
+    project: DbtProject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The marts are there, dbt's artifacts are not (never parsed, or cleaned)."""
+    in_env_of(project, monkeypatch)
+    unparsed = tmp_path / "project"
+    shutil.copytree(project.root, unparsed, ignore=shutil.ignore_patterns("target", "*.duckdb"))
+    status, error = failed_report(unparsed, tmp_path / "x", capsys)
     assert status == 1
-    assert "dbt seed && dbt build" in capsys.readouterr().err
-    assert not (tmp_path / "x").exists()
+    assert "semantic_manifest.json: run `dbt parse` or `dbt build` first" in error
 
 
-def test_a_dbt_exposure_declares_the_marts_the_report_reads(report_module: ModuleType) -> None:
-    """The report is a dbt exposure, and its depends_on is exactly what it reads."""
+def test_a_dbt_exposure_declares_the_models_the_report_reads(
+    project: DbtProject, report_html: Path
+) -> None:
+    """The report is a dbt exposure, and its depends_on is exactly what it reads:
+    the marts of its own queries and those MetricFlow's SQL joins for its metrics."""
     import yaml
+
+    semantic = SemanticLayer(project.root / "target" / "semantic_manifest.json", "duckdb")
+    read = marts_read(report_queries(semantic))
+    assert {"fct_site_months", "onboarding_site_signals"} <= set(read)
 
     declared = [
         exposure
@@ -230,7 +268,8 @@ def test_a_dbt_exposure_declares_the_marts_the_report_reads(report_module: Modul
     ]
     assert len(declared) == 1, [exposure["name"] for exposure in declared]
     refs = {re.fullmatch(r"ref\('(\w+)'\)", ref)[1] for ref in declared[0]["depends_on"]}
-    assert refs == set(report_module.MARTS_READ)
+    assert refs == set(read)
+    assert ", ".join(read) in report_html.read_text(encoding="utf-8")  # the page's footer
 
 
 # --------------------------------------------------------------------------- the file
@@ -268,7 +307,6 @@ def test_the_file_is_self_contained(report_html: Path) -> None:
 
 
 def test_same_data_gives_the_same_bytes_through_either_engine(
-    report_module: ModuleType,
     project: DbtProject,
     report_html: Path,
     tmp_path: Path,
@@ -277,12 +315,11 @@ def test_same_data_gives_the_same_bytes_through_either_engine(
     """Reproducible (another process, the same bytes), and the dbt-adapter path
     (the one BigQuery takes) reads the marts to the same page as the direct
     DuckDB read."""
-    for name, value in project.env.items():
-        monkeypatch.setenv(name, value)
+    in_env_of(project, monkeypatch)
     run_results = project.root / "target" / "run_results.json"
     before = run_results.read_bytes()
-    through_dbt = report_module.build_report(
-        project_dir=project.root, out=tmp_path / "dbt.html", engine="dbt"
+    through_dbt = cli.build_report(
+        cli.Options(project_dir=project.root, out=tmp_path / "dbt.html", engine="dbt")
     )
     assert through_dbt.read_bytes() == report_html.read_bytes()
     # dbt's artifacts went to their own folder, not over the build's
@@ -343,6 +380,35 @@ def test_headline_numbers_match_the_marts(rendered: Rendered, project: DbtProjec
     assert rendered.kpis["active_users"] == f"{int(latest['active_users']):,}"
     assert rendered.kpis["events"] == f"{int(latest['events_total']):,}"
     assert rendered.kpis["customers"] == f"{int(latest['customers']):,}"
+
+
+def test_utilisation_and_storage_match_the_fact_tables(
+    rendered: Rendered, project: DbtProject
+) -> None:
+    """Recomputed from the fact tables: distinct users of external customers active
+    in the latest month over those licensed by its end, and their sites' storage."""
+    users = project.query(
+        """
+        select
+            count(distinct case when users.is_active then users.user_key end)
+            / count(distinct case when users.is_licensed then users.user_key end) as utilisation
+        from main.fct_user_months as users
+        inner join main.dim_customers as customers using (customer_id)
+        where not customers.is_internal
+            and users.month_start = (select max(month_start) from main.fct_user_months)
+        """
+    )["utilisation"].iloc[0]
+    storage = project.query(
+        """
+        select sum(sites.storage_gib_avg) as gib
+        from main.fct_site_months as sites
+        inner join main.dim_customers as customers using (customer_id)
+        where not customers.is_internal
+            and sites.month_start = (select max(month_start) from main.fct_site_months)
+        """
+    )["gib"].iloc[0]
+    assert rendered.kpis["licence_utilisation"] == f"{users:.1%}"
+    assert rendered.kpis["storage_gib"] == f"{storage:,.1f}"
 
 
 def test_heavy_background_customers_match_the_mart(rendered: Rendered, project: DbtProject) -> None:

@@ -2,12 +2,13 @@
 (macros/materializations/seed_duckdb.sql), run for real on a copy of the project.
 
 Test CSVs are written into the copy's seeds/ folder (tricky values, a BOM, CRLF,
-a header-only and a 0-byte file, malformed lines), loaded with the real `dbt`
-executable, and checked with DuckDB against Python's csv module reading the
-same files: every row, every value, every column VARCHAR unless column_types
-say otherwise, malformed lines kept in `<seed>__load_rejects` instead of
-crashing the load, `--show`, truncate+insert vs `--full-refresh`, a missing
-column failing with a message naming file and column, and state:modified.
+a header-only file, malformed lines), loaded with the real `dbt` executable,
+and checked with DuckDB against Python's csv module reading the same files:
+every row, every value, every column VARCHAR unless column_types say
+otherwise, malformed lines kept in `<seed>__load_rejects` instead of crashing
+the load, `--show`, truncate+insert vs `--full-refresh`, a missing column
+failing with a message naming file and column, and state:modified. Faults of
+a whole file (what stops a load) are tests/test_raw_files.py's.
 """
 
 from __future__ import annotations
@@ -80,12 +81,6 @@ seeds:
     config:
       quote_columns: true
       column_types: {n: integer, d: date}
-  - name: probe_empty
-    config:
-      column_types: {a: string, b: string}
-  - name: probe_unterminated
-    config:
-      column_types: {k: string, v: string}
   - name: probe_semicolon
     config:
       delimiter: ";"
@@ -238,8 +233,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
     (seeds / "_seed_loading_probes.yml").write_text(PROBES_YML)
     (seeds / "probe_typed.csv").write_text("n,d,Weird Name\n1,2024-01-31,x\nabc,2024-02-01,y\n")
-    (seeds / "probe_empty.csv").write_text("")
-    (seeds / "probe_unterminated.csv").write_text('k,v\n1,a\n2,"b\n3,c\n4,d\n')
     write_csv(seeds / "probe_semicolon.csv", ["p", "q"], [["1,5", "x"], ["2", 'a;"b"']],
               delimiter=";")  # fmt: skip
 
@@ -275,11 +268,6 @@ def test_header_only_file_gives_an_empty_table(project: Project) -> None:
     assert project.columns("saas_internal_accounts") == [(c, "VARCHAR") for c in header]
 
 
-def test_zero_byte_file_gives_an_empty_table_with_the_column_types(project: Project) -> None:
-    assert project.query(f"select count(*) from {RAW}.probe_empty") == [(0,)]
-    assert project.columns("probe_empty") == [("a", "VARCHAR"), ("b", "VARCHAR")]
-
-
 def test_malformed_lines_do_not_crash_the_load_and_are_kept(project: Project) -> None:
     path = project.seeds / "saas_background_jobs.csv"
     lines = path.read_text().splitlines()
@@ -296,19 +284,8 @@ def test_malformed_lines_do_not_crash_the_load_and_are_kept(project: Project) ->
     output = project.first_output
     assert "seeds/saas_background_jobs.csv': 3 line(s) could not be parsed" in output
     assert "(3 lines rejected)" in output
-    # a clean load leaves no rejects table behind
-    assert not project.exists("saas_user_activity__load_rejects")
-
-
-def test_unterminated_quote_loses_only_its_own_line(project: Project) -> None:
-    # DuckDB's reader alone would read to the end of the file looking for the
-    # closing quote and drop lines 3-5 silently; the reconciliation notices
-    # and re-reads the file line by line.
-    rows = project.query(f"select k, v from {RAW}.probe_unterminated order by k")
-    assert rows == [("1", "a"), ("3", "c"), ("4", "d")]
-    rejects = project.query(f"select distinct line from {RAW}.probe_unterminated__load_rejects")
-    assert rejects == [(3,)]
-    assert "so the file was read line by line" in project.first_output
+    # a clean load leaves an empty rejects table
+    assert project.query(f"select count(*) from {RAW}.saas_user_activity__load_rejects") == [(0,)]
 
 
 def test_column_types_and_quote_columns_are_honoured(project: Project) -> None:
@@ -393,7 +370,8 @@ def test_changed_columns_ask_for_full_refresh(
 ) -> None:
     assert "Run `dbt seed --full-refresh` to re-create it." in changed_run.stdout
     assert "[INSERT 50 in" in changed_run.stdout  # the clean saas_background_jobs
-    assert not project.exists("saas_background_jobs__load_rejects")  # clean load: dropped
+    clean = f"select count(*) from {RAW}.saas_background_jobs__load_rejects"
+    assert project.query(clean) == [(0,)]  # the reload emptied it
     assert "[CREATE " in refreshed
     _, rows = read_csv(project.seeds / "saas_storage.csv")
     assert project.columns("saas_storage")[-1] == ("added", "VARCHAR")

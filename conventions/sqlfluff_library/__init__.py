@@ -152,6 +152,18 @@ _TYPES = {
     "type_timestamp": ("timestamp", "timestamp"),
 }
 
+
+def _listagg(
+    adapter: str,
+    measure: str,
+    delimiter_text: str = "','",
+    order_by_clause: str | None = None,
+    limit_num: int | None = None,
+) -> str:
+    """The same string_agg on both adapters (dbt-duckdb and dbt-bigquery)."""
+    return f"string_agg({measure}, {delimiter_text} {order_by_clause or ''})"
+
+
 _DBT_MACROS: dict[str, _Callable[..., str]] = {
     **{
         name: (lambda adapter, _types=types: _types[_ADAPTERS.index(adapter)])
@@ -180,6 +192,7 @@ _DBT_MACROS: dict[str, _Callable[..., str]] = {
     "string_literal": lambda adapter, value: _q(str(value)),
     "escape_single_quotes": _escape_single_quotes,
     "date_spine": _date_spine,
+    "listagg": _listagg,
 }
 
 
@@ -321,6 +334,7 @@ api = _Api()
 exceptions = _Exceptions()
 target = _Target()
 execute = False
+run_started_at = _Modules.datetime.datetime(2024, 1, 1, tzinfo=_Modules.datetime.timezone.utc)
 graph: dict[str, dict[str, _Any]] = {"nodes": {}, "sources": {}, "exposures": {}}
 flags = {"WHICH": "compile"}
 project_name = _PROJECT_NAME

@@ -1,27 +1,18 @@
-{#- BigQuery `insert_overwrite` with dynamic partitions, without scripting.
-
-    dbt-bigquery's own version declares a script variable (`declare
-    dbt_partitions_for_replacement ...; set ... ; merge ...`). The BigQuery
-    emulator the test suite runs against (crucible-emulator) does not support
-    scripting, so every incremental run failed there. This override (a root
-    project macro wins over the adapter's macro of the same name) does the same
-    work in two plain queries: it reads the distinct partitions of the new rows
-    from the temp table dbt has already built, and then runs dbt's own static
-    insert-overwrite MERGE for exactly those partitions. Same result on real
-    BigQuery, one round trip more, no script.
-
-    Only the case this project uses is handled here: a DATE partition column
-    (day or month granularity) and a temp table that already exists (every
-    incremental model sets `on_schema_change`, so dbt builds the temp table
-    first to compare schemas). Anything else (copy_partitions, ingestion-time
-    or timestamp/int64 partitioning, no temp table) goes to dbt-bigquery's
-    original macro (`dbt.` reaches the adapter's, not this override).
+{#- BigQuery `insert_overwrite` with dynamic partitions, without scripting,
+    for the local BigQuery emulator (crucible-emulator has no scripting, and
+    dbt-bigquery's version declares a script variable). A root-project macro
+    overrides the adapter's; this one reads the distinct partitions of the
+    new rows from dbt's temp table and runs dbt's own static insert-overwrite
+    MERGE for them. Active on the `bq_emulator` target only (macros cannot
+    see the profile's api_endpoint); every other target, and any case but a
+    DATE partition with an existing temp table, runs the adapter's macro.
     Written against dbt-bigquery 1.12.1 (pinned). -#}
 {% macro bq_dynamic_insert_overwrite_sql(
     tmp_relation, target_relation, sql, unique_key, partition_by, dest_columns,
     tmp_relation_exists, copy_partitions
 ) %}
-    {%- if copy_partitions or partition_by.time_ingestion_partitioning
+    {%- if target.name != 'bq_emulator'
+          or copy_partitions or partition_by.time_ingestion_partitioning
           or partition_by.data_type != 'date' or not tmp_relation_exists -%}
         {{ return(dbt.bq_dynamic_insert_overwrite_sql(
             tmp_relation, target_relation, sql, unique_key, partition_by,

@@ -1,5 +1,3 @@
-{#- Modifier for `select *` that drops columns: `select * {{ exclude_columns(['a']) }}`
-    renders `exclude (a)` on DuckDB and `except (a)` on BigQuery. -#}
 {% macro exclude_columns(columns) -%}
     {{ return(adapter.dispatch('exclude_columns', 'saas_usage')(columns)) }}
 {%- endmacro %}

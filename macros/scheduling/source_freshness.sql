@@ -1,18 +1,8 @@
-{#- Source freshness "as of" a given moment.
-
-    dbt's collect_freshness compares max(loaded_at_field) of a source table
-    with the warehouse's current time. This override (picked up through the
-    `dispatch:` entry in dbt_project.yml, for every adapter) takes the
-    comparison time from the SAAS_FRESHNESS_AS_OF environment variable when it
-    is set (an ISO date or timestamp, e.g. 2024-06-04 or 2024-06-04T06:00:00):
-    the data are then judged as they would have been at that moment, and
-    sources.json records that moment as `snapshotted_at`. Unset (production),
-    it is dbt's own query, unchanged.
-
-    The synthetic data set ends in 2024, so against today's date every feed
-    would always be stale: the replay (python -m orchestration.replay_days), the daily job
-    run on replayed data (python -m orchestration.daily_job --as-of) and the tests set it
-    to the morning after the last day loaded. -#}
+{#- Source freshness "as of" SAAS_FRESHNESS_AS_OF (an ISO date or timestamp)
+    when it is set, else dbt's own query unchanged (production). The
+    synthetic data end in 2024, so against today every feed would be stale:
+    the replay, the daily job's `--as-of` and the tests set it to the morning
+    after the last day loaded. Overrides dbt's through `dispatch:`. -#}
 {% macro default__collect_freshness(source, loaded_at_field, filter) %}
   {% call statement('collect_freshness', fetch_result=True, auto_begin=False) -%}
     select

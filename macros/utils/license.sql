@@ -1,5 +1,3 @@
-{#- Rank of a licence in the order of the `license_types` var (Viewer=1,
-    Explorer=2, Creator=3): higher includes more capabilities. -#}
 {% macro license_rank(license_type) -%}
     case {{ license_type }}
         {%- for value in var('license_types') %}
@@ -8,7 +6,6 @@
     end
 {%- endmacro %}
 
-{#- The licence with a given rank (inverse of license_rank). -#}
 {% macro license_of_rank(rank) -%}
     case {{ rank }}
         {%- for value in var('license_types') %}
@@ -17,14 +14,23 @@
     end
 {%- endmacro %}
 
-{#- True when `activity_type` is within what `license_type` entitles
-    (the `license_entitled_activity_types` var). -#}
-{% macro is_entitled_activity(license_type, activity_type) -%}
-    case
-        {%- for license, activities in var('license_entitled_activity_types').items() %}
-        when {{ license_type }} = '{{ license }}'
-            then {{ in_values(activity_type, activities) }}
+{% macro sum_of_event_columns(activity_types, qualifier='') -%}
+    {%- set columns = [] -%}
+    {%- for activity_type in activity_types -%}
+        {%- do columns.append(qualifier ~ 'events_' ~ category_suffix(activity_type)) -%}
+    {%- endfor -%}
+    ({{ columns | join(' + ') if columns else '0' }})
+{%- endmacro %}
+
+{% macro events_beyond_license(license_type) -%}
+    case {{ license_type }}
+        {%- for license, entitled in var('license_entitled_activity_types').items() %}
+        {%- set beyond = [] -%}
+        {%- for activity_type in var('activity_types') if activity_type not in entitled -%}
+            {%- do beyond.append(activity_type) -%}
         {%- endfor %}
-        else false
+        when '{{ license }}' then {{ sum_of_event_columns(beyond) }}
+        {%- endfor %}
+        else 0
     end
 {%- endmacro %}

@@ -1,13 +1,59 @@
-{#- The column is a primary key: never null and never repeated. One scan
-    instead of the two that `unique` + `not_null` take (it matters on views
-    over large feeds). -#}
-{% test primary_key(model, column_name) %}
+{#- The model's grain: `columns` (or the column the test is attached to)
+    are never null and never repeated. Repeats are looked for as 64-bit
+    hashes of the key first, and only the rows of a repeated hash are
+    grouped by the key itself: exact, and one narrow aggregate over a large
+    table instead of a group by of several text columns.
 
-select
-    {{ column_name }} as key_value,
-    count(*) as n_rows
-from {{ model }}
-group by {{ column_name }}
-having count(*) > 1 or {{ column_name }} is null
+    `latest_load_only`: for an incremental model whose key includes its
+    partition (a day), check only the rows the latest run wrote
+    (`dbt_loaded_at`): a rebuilt partition is written whole, and the others
+    were checked when they were written. A full build writes every row, so
+    it checks every row. -#}
+{% test primary_key(model, column_name=none, columns=none, latest_load_only=false) %}
+{%- set key = columns or [column_name] %}
+{%- set latest = none %}
+{%- if latest_load_only and execute %}
+    {#- the latest load time as a literal, so that the scan skips the rest -#}
+    {%- set latest = run_query('select max(dbt_loaded_at) from ' ~ model).columns[0].values()[0] %}
+{%- endif %}
+
+with
+
+keyed as (
+    select
+        {{ key | join(', ') }},
+        {{ saas_usage.row_hash(key) }} as key_hash
+    from {{ model }}
+    {%- if latest is not none %}
+    where dbt_loaded_at = cast('{{ latest }}' as {{ dbt.type_timestamp() }})
+    {%- endif %}
+),
+
+repeated_hashes as (
+    select key_hash
+    from keyed
+    group by key_hash
+    having count(*) > 1
+),
+
+failures as (
+    select
+        {{ key | join(', ') }},
+        count(*) as n_rows
+    from keyed
+    where
+        key_hash in (select key_hash from repeated_hashes)
+        {%- for column in key %}
+        or {{ column }} is null
+        {%- endfor %}
+    group by {{ key | join(', ') }}
+    having
+        count(*) > 1
+        {%- for column in key %}
+        or {{ column }} is null
+        {%- endfor %}
+)
+
+select * from failures
 
 {% endtest %}

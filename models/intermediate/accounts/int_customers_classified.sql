@@ -1,11 +1,12 @@
-{#- One row per valid customer with its segment attributes and whether it
+{#- One row per clean customer with its segment attributes and whether it
     is an internal (test) account, per the saas_internal_accounts seed. The
     contact email stays behind: only its domain goes on. -#}
 with
 
 customers as (
 
-    select * from {{ ref('int_customers_cleaned') }}
+    select * from {{ ref('int_customers_checked') }}
+    where dq_reason_code is null
 
 ),
 

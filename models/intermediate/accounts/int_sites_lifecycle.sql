@@ -1,13 +1,24 @@
-{#- One row per valid site: its owner and the first and last dates of each
-    kind of data. A site's go-live is its first date with any data (a user
+{{ config(materialized='table') }}
+{#- One row per clean site: its owner and the owner's segment attributes,
+    and the first and last dates of each kind of data. A site's go-live is its first date with any data (a user
     registration, activity with events, storage or a background job). The
-    dates of the daily feeds come from the site-month aggregates' first and
-    last dates, not from the daily rows. -#}
+    dates of the daily feeds come from the month aggregates' first and last
+    days, not from the daily rows. -#}
 with
 
 sites as (
 
-    select * from {{ ref('int_sites_cleaned') }}
+    select
+        site_id,
+        customer_id
+    from {{ ref('int_sites_checked') }}
+    where dq_reason_code is null
+
+),
+
+customers as (
+
+    select * from {{ ref('int_customers_classified') }}
 
 ),
 
@@ -15,8 +26,7 @@ registrations as (
 
     select
         site_id,
-        min(registration_date) as first_registration_date,
-        max(registration_date) as last_registration_date
+        min(registration_date) as first_registration_date
     from {{ ref('int_user_site_assignments') }}
     group by site_id
 
@@ -27,8 +37,10 @@ activity as (
     select
         site_id,
         min(first_activity_date) as first_activity_date,
-        max(last_activity_date) as last_activity_date
-    from {{ ref('int_activity_aggregated_to_site_months') }}
+        max(last_activity_date) as last_activity_date,
+        min(first_row_date) as first_activity_row_date,
+        max(last_row_date) as last_activity_row_date
+    from {{ ref('int_activity_aggregated_to_user_site_months') }}
     group by site_id
 
 ),
@@ -55,62 +67,34 @@ jobs as (
 
 ),
 
-site_dates as (
-
-    select
-        site_id,
-        first_registration_date as first_date,
-        last_registration_date as last_date
-    from registrations
-    union all
-    select
-        site_id,
-        first_activity_date,
-        last_activity_date
-    from activity
-    union all
-    select
-        site_id,
-        first_storage_date,
-        last_storage_date
-    from storage
-    union all
-    select
-        site_id,
-        first_job_date,
-        last_job_date
-    from jobs
-
-),
-
-per_site as (
-
-    select
-        site_id,
-        min(first_date) as go_live_date,
-        max(last_date) as last_data_date
-    from site_dates
-    group by site_id
-
-),
-
 joined as (
 
     select
         sites.site_id,
         sites.customer_id,
-        per_site.go_live_date,
-        per_site.last_data_date,
+        customers.account_tier,
+        customers.region,
+        customers.industry,
+        customers.is_internal,
+        {{ earliest_date([
+            'registrations.first_registration_date', 'activity.first_activity_date',
+            'storage.first_storage_date', 'jobs.first_job_date']) }} as go_live_date,
         registrations.first_registration_date,
         activity.first_activity_date,
         activity.last_activity_date,
         storage.first_storage_date,
         storage.last_storage_date,
         jobs.first_job_date,
-        jobs.last_job_date
+        jobs.last_job_date,
+        {{ earliest_date([
+            'activity.first_activity_row_date', 'storage.first_storage_date', 'jobs.first_job_date'
+        ]) }} as first_feed_date,
+        {{ latest_date([
+            'activity.last_activity_row_date', 'storage.last_storage_date', 'jobs.last_job_date'
+        ]) }} as last_feed_date
     from sites
-    left join per_site
-        on sites.site_id = per_site.site_id
+    inner join customers
+        on sites.customer_id = customers.customer_id
     left join registrations
         on sites.site_id = registrations.site_id
     left join activity

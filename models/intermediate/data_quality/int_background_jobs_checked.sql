@@ -1,51 +1,40 @@
-{#- Every staged background-job run with the first data-quality rule it
-    breaks. Runs have no natural key: two runs of one type on one site and day
-    with equal minutes are legitimate, so identical rows are kept, not
-    quarantined as duplicates. -#}
-{%- set rules = [
-    {'code': 'missing_key', 'fails': 'customer_id is null or site_id is null',
-     'message': "'customer_id or site_id is missing'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('customer_id', var('customer_id_pattern')),
-     'message': "'customer_id ' || " ~ dq_show('customer_id') ~ " || ' is not 10 digits'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('site_id', var('site_id_pattern')),
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' is not A followed by 11 digits'"},
-    {'code': 'invalid_date', 'fails': 'job_date is null',
-     'message': "'date ' || " ~ dq_show('job_date_text') ~ " || ' is not a YYYY-MM-DD date'"},
-    {'code': 'invalid_number', 'fails': 'job_minutes is null',
-     'message': "'background_job_min ' || " ~ dq_show('job_minutes_text') ~ " || ' is not a whole number'"},
-    {'code': 'negative_number', 'fails': 'job_minutes < 0',
-     'message': "'background_job_min ' || " ~ dq_show('job_minutes_text') ~ " || ' is negative'"},
-    {'code': 'unknown_category',
-     'fails': 'not coalesce(' ~ in_values('background_job_type', var('background_job_types')) ~ ', false)',
-     'message': "'background_job_type ' || " ~ dq_show('background_job_type') ~ " || ' is not a known job type'"},
-    {'code': 'orphan_site', 'fails': 'site_customer_id is null',
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' is not a valid site'"},
-    {'code': 'site_customer_mismatch', 'fails': 'site_customer_id <> customer_id',
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' belongs to customer ' || site_customer_id"},
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['customer_id', 'site_id']},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
+    {'check': 'date', 'column': 'job_date'},
+    {'check': 'whole_number', 'column': 'job_minutes'},
+    {'check': 'non_negative', 'column': 'job_minutes'},
+    {'check': 'one_of', 'column': 'background_job_type', 'values': 'background_job_types'},
+    {'check': 'known_site'},
+    {'check': 'site_of_customer'},
 ] -%}
-{%- set columns = ['site_id', 'customer_id', 'job_date', 'background_job_type', 'job_minutes',
-                   'job_date_text', 'job_minutes_text'] -%}
-{#- Incremental (config in dbt_project.yml): days are rebuilt whole, see
-    dq_incremental_scope. Stored days whose rows were checked against a site
-    that has changed since are re-checked: -#}
-{%- set lookups_changed -%}
-    select distinct checked.partition_date
-    from {{ this }} as checked
-    left join {{ ref('int_sites_cleaned') }} as sites
-        on checked.site_id = sites.site_id
-    where checked.site_customer_id is distinct from sites.customer_id
-{%- endset -%}
+{{ config(
+    meta={'quarantine_rules': quarantine_rules},
+    materialized='incremental',
+    on_schema_change='fail',
+    **partition_config('partition_date', 'day', cluster_by=['customer_id', 'site_id'], incremental=true)
+) }}
+{#- Every staged background-job run with its data-quality verdict: the first
+    rule it breaks (quarantine_rules above). Runs have no natural key:
+    two identical runs on one day are two runs, never duplicates.
+
+    Incremental by day, like int_user_activity_checked. -#}
+{%- set days_to_rebuild = incremental_days_condition(
+    ref('stg_saas__background_jobs'), 'job_date',
+    recheck_reasons=['orphan_site', 'site_customer_mismatch']
+) -%}
 
 with
 
 jobs as (
 
-    {{ dq_incremental_input(
-        ref('stg_saas__background_jobs'), columns, 'job_date', lookups_changed,
-        source('saas', 'saas_background_jobs'), 'date'
-    ) }}
+    select * from {{ ref('stg_saas__background_jobs') }}
+    {%- if days_to_rebuild %}
+    where {{ days_to_rebuild }}
+    {%- endif %}
 
 ),
 
@@ -54,7 +43,8 @@ sites as (
     select
         site_id,
         customer_id
-    from {{ ref('int_sites_cleaned') }}
+    from {{ ref('int_sites_checked') }}
+    where dq_reason_code is null
 
 ),
 
@@ -69,23 +59,34 @@ joined as (
 
 ),
 
+row_checked as (
+
+    select
+        *,
+        -- a row on a clean site of its customer has well-formed keys
+        {{ dq_row_reason(
+            quarantine_rules,
+            keys_valid_when='site_customer_id = customer_id'
+        ) }}
+    from joined
+
+),
+
 final as (
 
     select
-        raw_row_id,
-        site_id,
+        coalesce(job_date, cast('1900-01-01' as date)) as partition_date,
         customer_id,
+        site_id,
         job_date,
         background_job_type,
         job_minutes,
+        row_reason_code as dq_reason_code,
+        row_reason_message as dq_reason_message,
         job_date_text,
         job_minutes_text,
-        site_customer_id,
-        {{ dq_reason_code(rules) }} as dq_reason_code,
-        {{ dq_reason_message(rules) }} as dq_reason_message,
-        coalesce(job_date, {{ incremental_undated_partition() }}) as partition_date
-    from joined
-    {{ order_by_partition('partition_date') }}
+        {{ loaded_at() }} as dbt_loaded_at
+    from row_checked
 
 )
 

@@ -1,20 +1,16 @@
-{#- Every staged customer row with the first data-quality rule it breaks.
-    A view: the customers snapshot is small (thousands of rows at the largest
-    scale), so each reader recomputes it in milliseconds, and the daily job
-    has one table fewer to rebuild. -#}
-{%- set rules = [
-    {'code': 'missing_key', 'fails': 'customer_id is null',
-     'message': "'customer_id is missing'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('customer_id', var('customer_id_pattern')),
-     'message': "'customer_id ' || " ~ dq_show('customer_id') ~ " || ' is not 10 digits'"},
-    {'code': 'unknown_category', 'fails': 'not coalesce(' ~ in_values('industry', var('industries')) ~ ', false)',
-     'message': "'industry ' || " ~ dq_show('industry') ~ " || ' is not a known industry'"},
-    {'code': 'unknown_category', 'fails': 'not coalesce(' ~ in_values('region', var('regions')) ~ ', false)',
-     'message': "'region ' || " ~ dq_show('region') ~ " || ' is not a known region'"},
-    {'code': 'unknown_category', 'fails': 'not coalesce(' ~ in_values('account_tier', var('account_tiers')) ~ ', false)',
-     'message': "'account_tier ' || " ~ dq_show('account_tier') ~ " || ' is not a known tier'"},
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['customer_id']},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'one_of', 'column': 'industry', 'values': 'industries'},
+    {'check': 'one_of', 'column': 'region', 'values': 'regions'},
+    {'check': 'one_of', 'column': 'account_tier', 'values': 'account_tiers'},
 ] -%}
+{{ config(meta={'quarantine_rules': quarantine_rules}) }}
+{#- Every staged customer row with its data-quality verdict: the first rule
+    it breaks (quarantine_rules above), else a duplicate of another
+    clean row's customer_id. A view: a few thousand rows at most. -#}
 {%- set columns = ['customer_id', 'industry', 'region', 'account_tier', 'contact_email'] -%}
 
 with
@@ -29,20 +25,25 @@ row_checked as (
 
     select
         *,
-        {{ dq_reason_code(rules) }} as row_reason_code,
-        {{ dq_reason_message(rules) }} as row_reason_message
+        {{ dq_row_reason(quarantine_rules) }}
     from customers
 
 ),
 
-{{ dq_rank_duplicates('row_checked', ['customer_id'], columns) }},
+ranked as (
+
+    select
+        *,
+        {{ dq_duplicate_ranks(['customer_id'], columns) }}
+    from row_checked
+
+),
 
 final as (
 
     select
-        raw_row_id,
         {{ columns | join(',\n        ') }},
-        {{ dq_final_reason('customer_id') }}
+        {{ dq_reason(['customer_id']) }}
     from ranked
 
 )

@@ -1,19 +1,16 @@
-{#- Every staged site row with the first data-quality rule it breaks.
-    A view: the sites snapshot is small (thousands of rows at the largest
-    scale), so each reader recomputes it in milliseconds, and the daily job
-    has one table fewer to rebuild. -#}
-{%- set rules = [
-    {'code': 'missing_key', 'fails': 'site_id is null or customer_id is null',
-     'message': "'site_id or customer_id is missing'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('site_id', var('site_id_pattern')),
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' is not A followed by 11 digits'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('customer_id', var('customer_id_pattern')),
-     'message': "'customer_id ' || " ~ dq_show('customer_id') ~ " || ' is not 10 digits'"},
-    {'code': 'unknown_customer', 'fails': 'not is_known_customer',
-     'message': "'customer_id ' || " ~ dq_show('customer_id') ~ " || ' is not a valid customer'"},
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['site_id', 'customer_id']},
+    {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'known_customer'},
 ] -%}
+{{ config(meta={'quarantine_rules': quarantine_rules}) }}
+{#- Every staged site row with its data-quality verdict: the first rule it
+    breaks (quarantine_rules above; its customer must be a clean
+    customer), else a duplicate of another clean row's site_id. A view: tens
+    of thousands of rows at most. -#}
 {%- set columns = ['site_id', 'customer_id'] -%}
 
 with
@@ -26,7 +23,9 @@ sites as (
 
 customers as (
 
-    select customer_id from {{ ref('int_customers_cleaned') }}
+    select customer_id
+    from {{ ref('int_customers_checked') }}
+    where dq_reason_code is null
 
 ),
 
@@ -45,20 +44,25 @@ row_checked as (
 
     select
         *,
-        {{ dq_reason_code(rules) }} as row_reason_code,
-        {{ dq_reason_message(rules) }} as row_reason_message
+        {{ dq_row_reason(quarantine_rules) }}
     from joined
 
 ),
 
-{{ dq_rank_duplicates('row_checked', ['site_id'], columns) }},
+ranked as (
+
+    select
+        *,
+        {{ dq_duplicate_ranks(['site_id'], columns) }}
+    from row_checked
+
+),
 
 final as (
 
     select
-        raw_row_id,
         {{ columns | join(',\n        ') }},
-        {{ dq_final_reason('site_id') }}
+        {{ dq_reason(['site_id']) }}
     from ranked
 
 )

@@ -1,46 +1,42 @@
-{#- Every staged storage snapshot with the first data-quality rule it
-    breaks. -#}
-{%- set rules = [
-    {'code': 'missing_key', 'fails': 'customer_id is null or site_id is null',
-     'message': "'customer_id or site_id is missing'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('customer_id', var('customer_id_pattern')),
-     'message': "'customer_id ' || " ~ dq_show('customer_id') ~ " || ' is not 10 digits'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('site_id', var('site_id_pattern')),
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' is not A followed by 11 digits'"},
-    {'code': 'invalid_date', 'fails': 'storage_date is null',
-     'message': "'date ' || " ~ dq_show('storage_date_text') ~ " || ' is not a YYYY-MM-DD date'"},
-    {'code': 'invalid_number', 'fails': 'storage_bytes is null',
-     'message': "'storage_bytes ' || " ~ dq_show('storage_bytes_text') ~ " || ' is not a whole number'"},
-    {'code': 'negative_number', 'fails': 'storage_bytes < 0',
-     'message': "'storage_bytes ' || " ~ dq_show('storage_bytes_text') ~ " || ' is negative'"},
-    {'code': 'orphan_site', 'fails': 'site_customer_id is null',
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' is not a valid site'"},
-    {'code': 'site_customer_mismatch', 'fails': 'site_customer_id <> customer_id',
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' belongs to customer ' || site_customer_id"},
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['customer_id', 'site_id']},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
+    {'check': 'date', 'column': 'storage_date'},
+    {'check': 'whole_number', 'column': 'storage_bytes'},
+    {'check': 'non_negative', 'column': 'storage_bytes'},
+    {'check': 'known_site'},
+    {'check': 'site_of_customer'},
 ] -%}
-{%- set columns = ['site_id', 'customer_id', 'storage_date', 'storage_bytes',
-                   'storage_date_text', 'storage_bytes_text'] -%}
-{#- Incremental (config in dbt_project.yml): days are rebuilt whole, see
-    dq_incremental_scope. Stored days whose rows were checked against a site
-    that has changed since are re-checked: -#}
-{%- set lookups_changed -%}
-    select distinct checked.partition_date
-    from {{ this }} as checked
-    left join {{ ref('int_sites_cleaned') }} as sites
-        on checked.site_id = sites.site_id
-    where checked.site_customer_id is distinct from sites.customer_id
-{%- endset -%}
+{{ config(
+    meta={'quarantine_rules': quarantine_rules},
+    materialized='incremental',
+    on_schema_change='fail',
+    **partition_config('partition_date', 'day', cluster_by=['customer_id', 'site_id'], incremental=true)
+) }}
+{#- Every staged storage snapshot with its data-quality verdict: the first
+    rule it breaks (quarantine_rules above), else a duplicate of
+    another clean snapshot of the same site and day.
+
+    Incremental by day, like int_user_activity_checked. -#}
+{%- set days_to_rebuild = incremental_days_condition(
+    ref('stg_saas__storage'), 'storage_date',
+    recheck_reasons=['orphan_site', 'site_customer_mismatch']
+) -%}
+{%- set key_columns = ['site_id', 'storage_date'] -%}
+{%- set columns = key_columns
+    + ['customer_id', 'storage_bytes', 'storage_date_text', 'storage_bytes_text'] -%}
 
 with
 
 storage as (
 
-    {{ dq_incremental_input(
-        ref('stg_saas__storage'), columns, 'storage_date', lookups_changed,
-        source('saas', 'saas_storage'), 'date'
-    ) }}
+    select * from {{ ref('stg_saas__storage') }}
+    {%- if days_to_rebuild %}
+    where {{ days_to_rebuild }}
+    {%- endif %}
 
 ),
 
@@ -49,7 +45,8 @@ sites as (
     select
         site_id,
         customer_id
-    from {{ ref('int_sites_cleaned') }}
+    from {{ ref('int_sites_checked') }}
+    where dq_reason_code is null
 
 ),
 
@@ -68,24 +65,37 @@ row_checked as (
 
     select
         *,
-        {{ dq_reason_code(rules) }} as row_reason_code,
-        {{ dq_reason_message(rules) }} as row_reason_message
+        -- a row on a clean site of its customer has well-formed keys
+        {{ dq_row_reason(
+            quarantine_rules,
+            keys_valid_when='site_customer_id = customer_id'
+        ) }}
     from joined
 
 ),
 
-{{ dq_rank_duplicates('row_checked', ['site_id', 'storage_date'], columns) }},
+ranked as (
+
+    select
+        *,
+        {{ dq_duplicate_ranks(key_columns, columns) }}
+    from row_checked
+
+),
 
 final as (
 
     select
-        raw_row_id,
-        {{ columns | join(',\n        ') }},
-        site_customer_id,
-        {{ dq_final_reason('site_id and date') }},
-        coalesce(storage_date, {{ incremental_undated_partition() }}) as partition_date
+        coalesce(storage_date, cast('1900-01-01' as date)) as partition_date,
+        customer_id,
+        site_id,
+        storage_date,
+        storage_bytes,
+        {{ dq_reason(key_columns) }},
+        storage_date_text,
+        storage_bytes_text,
+        {{ loaded_at() }} as dbt_loaded_at
     from ranked
-    {{ order_by_partition('partition_date') }}
 
 )
 

@@ -1,33 +1,24 @@
-{{ config(materialized='table') }}
-{#- Every staged user-site assignment with the first data-quality rule it
-    breaks. Assignments that disagree on registration date or licence across
-    a user's sites are not errors: int_users_deduplicated resolves and flags
-    them. -#}
-{%- set rules = [
-    {'code': 'missing_key',
-     'fails': 'customer_id is null or site_id is null or user_email is null',
-     'message': "'customer_id, site_id or user_email is missing'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('customer_id', var('customer_id_pattern')),
-     'message': "'customer_id ' || " ~ dq_show('customer_id') ~ " || ' is not 10 digits'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('site_id', var('site_id_pattern')),
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' is not A followed by 11 digits'"},
-    {'code': 'malformed_key',
-     'fails': 'not ' ~ regexp_full_match('user_email', var('email_pattern')),
-     'message': "'user_email is not a valid email address'"},
-    {'code': 'invalid_date', 'fails': 'registration_date is null',
-     'message': "'registration_date ' || " ~ dq_show('registration_date_text') ~ " || ' is not a YYYY-MM-DD date'"},
-    {'code': 'unknown_category',
-     'fails': 'not coalesce(' ~ in_values('license_type', var('license_types')) ~ ', false)',
-     'message': "'license_type ' || " ~ dq_show('license_type') ~ " || ' is not a known licence'"},
-    {'code': 'orphan_site', 'fails': 'site_customer_id is null',
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' is not a valid site'"},
-    {'code': 'site_customer_mismatch', 'fails': 'site_customer_id <> customer_id',
-     'message': "'site_id ' || " ~ dq_show('site_id') ~ " || ' belongs to customer ' || site_customer_id"},
+{#- The data-quality rules, in priority order: the first rule a row breaks
+    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
+{%- set quarantine_rules = [
+    {'check': 'present', 'columns': ['customer_id', 'site_id', 'user_email']},
+    {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
+    {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
+    {'check': 'format', 'column': 'user_email', 'pattern': 'email_pattern', 'pii': true},
+    {'check': 'date', 'column': 'registration_date'},
+    {'check': 'one_of', 'column': 'license_type', 'values': 'license_types'},
+    {'check': 'known_site'},
+    {'check': 'site_of_customer'},
 ] -%}
-{%- set columns = ['user_key', 'customer_id', 'site_id', 'user_email',
-                   'license_type', 'registration_date', 'registration_date_text'] -%}
+{{ config(materialized='table') }}
+{#- Every staged user-site assignment with its data-quality verdict: the
+    first rule it breaks (quarantine_rules above; its site must be a
+    clean site of its customer), else a duplicate of another clean row's
+    customer, site and email. Assignments of one user that disagree on
+    registration date or licence are not errors: int_users_deduplicated
+    resolves and flags them. A table: several models read it. -#}
+{%- set columns = ['user_key', 'customer_id', 'site_id', 'user_email', 'license_type',
+                   'registration_date', 'registration_date_text'] -%}
 
 with
 
@@ -42,7 +33,8 @@ sites as (
     select
         site_id,
         customer_id
-    from {{ ref('int_sites_cleaned') }}
+    from {{ ref('int_sites_checked') }}
+    where dq_reason_code is null
 
 ),
 
@@ -61,20 +53,25 @@ row_checked as (
 
     select
         *,
-        {{ dq_reason_code(rules) }} as row_reason_code,
-        {{ dq_reason_message(rules) }} as row_reason_message
+        {{ dq_row_reason(quarantine_rules) }}
     from joined
 
 ),
 
-{{ dq_rank_duplicates('row_checked', ['customer_id', 'site_id', 'user_email'], columns) }},
+ranked as (
+
+    select
+        *,
+        {{ dq_duplicate_ranks(['customer_id', 'site_id', 'user_email'], columns) }}
+    from row_checked
+
+),
 
 final as (
 
     select
-        raw_row_id,
         {{ columns | join(',\n        ') }},
-        {{ dq_final_reason('customer_id, site_id and user_email') }}
+        {{ dq_reason(['customer_id', 'site_id', 'user_email']) }}
     from ranked
 
 )

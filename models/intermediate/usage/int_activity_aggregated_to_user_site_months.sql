@@ -1,44 +1,46 @@
-{#- One row per user, site and month with any valid activity: events by
-    type, events beyond what the user's licence entitles, and the first and
-    last day with events. int_user_months rolls it up to user-months and
-    dim_users to users (sites used, first and last activity), so neither
-    reads the daily rows.
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    **partition_config('month_start', 'month', cluster_by=['customer_id', 'site_id'], incremental=true)
+) }}
+{#- One row per user, site and month with any clean activity: events by
+    type, the 30-day rule, the soft-anomaly counts and the first and last
+    days. A user is identified by user_key (customer + email) and counted per
+    site, never across sites. Everything above the daily rows (site-months,
+    user-months, users, sites) is read from here. Soft anomalies are counted,
+    not quarantined: activity on a site of the customer the user is not
+    assigned to, and activity dated before the user's registration.
 
-    Incremental by month (config in dbt_project.yml): a run rebuilds the
-    months whose source rows changed (see changed_months). The checksum of a
-    user-site-month covers its activity rows' raw values and the user's
-    merged licence (mixed in after grouping: no join of every row to the
-    users). -#}
-{%- set current_checksums %}
-    select
-        activity.user_key,
-        activity.site_id,
-        activity.month_start,
-        {{ row_hash(['activity.rows_checksum', 'users.license_type']) }} as source_checksum
-    from (
-        select
-            user_key,
-            site_id,
-            {{ month_start('activity_date') }} as month_start,
-            {{ source_checksum(['raw_row_id']) }} as rows_checksum
-        from {{ ref('int_user_activity_cleaned') }}
-        group by user_key, site_id, {{ month_start('activity_date') }}
-    ) as activity
-    inner join {{ ref('int_users_deduplicated') }} as users
-        on activity.user_key = users.user_key
+    Incremental by month: a run rebuilds the months holding activity rows
+    loaded since its last run, and the months whose rows were built with a
+    registration date or an assignment that has changed since (a late
+    registration row can move a user's merged registration date back). -#}
+{%- set lookups_changed -%}
+    select stored.month_start
+    from {{ this }} as stored
+    left join {{ ref('int_users_deduplicated') }} as users
+        on stored.user_key = users.user_key
+    left join {{ ref('int_user_site_assignments') }} as assignments
+        on
+            stored.user_key = assignments.user_key
+            and stored.site_id = assignments.site_id
+    where
+        stored.registration_date is distinct from users.registration_date
+        or stored.is_assigned_site <> (assignments.user_key is not null)
 {%- endset -%}
-{%- set months = changed_months(current_checksums, ['user_key', 'site_id']) -%}
+{%- set months = partitions_loaded_since_last_run(
+    ref('int_user_activity_checked'), also_sql=lookups_changed
+) -%}
+{%- set after_onboarding = days_between('registration_date', 'activity_date')
+    ~ ' >= ' ~ var('onboarding_days') -%}
 
 with
 
-activity as (
+checked as (
 
-    select
-        *,
-        {{ month_start('activity_date') }} as month_start
-    from {{ ref('int_user_activity_cleaned') }}
+    select * from {{ ref('int_user_activity_checked') }}
     {%- if months is not none %}
-    where {{ in_months('activity_date', months) }}
+    where {{ in_partitions('partition_date', months) }}
     {%- endif %}
 
 ),
@@ -47,20 +49,36 @@ users as (
 
     select
         user_key,
-        license_type
+        registration_date
     from {{ ref('int_users_deduplicated') }}
 
 ),
 
-joined as (
+assignments as (
 
     select
-        activity.*,
-        users.license_type,
-        {{ is_entitled_activity('users.license_type', 'activity.activity_type') }} as is_entitled
-    from activity
+        user_key,
+        site_id
+    from {{ ref('int_user_site_assignments') }}
+
+),
+
+activity as (
+
+    select
+        checked.*,
+        users.registration_date,
+        assignments.user_key is not null as is_assigned_site,
+        {{ month_start('checked.activity_date') }} as month_start,
+        {{ month_end('checked.activity_date') }} as month_end
+    from checked
     inner join users
-        on activity.user_key = users.user_key
+        on checked.user_key = users.user_key
+    left join assignments
+        on
+            checked.user_key = assignments.user_key
+            and checked.site_id = assignments.site_id
+    where checked.dq_reason_code is null
 
 ),
 
@@ -69,21 +87,28 @@ aggregated as (
     select
         user_key,
         site_id,
-        customer_id,
         month_start,
+        min(customer_id) as customer_id,
+        min(registration_date) as registration_date,
+        {{ dbt.bool_or('is_assigned_site') }} as is_assigned_site,
         {{ sum_int('event_count') }} as events_total,
         {{ pivot_sum('activity_type', var('activity_types'), 'event_count', 'events') }},
-        {{ sum_int(
-            'case when ' ~ in_values('activity_type', var('creation_activity_types'))
-            ~ ' then event_count else 0 end'
-        ) }} as events_creation,
-        {{ sum_int('case when not is_entitled then event_count else 0 end') }}
-            as events_beyond_license,
+        {{ sum_int('case when ' ~ after_onboarding ~ ' then event_count else 0 end') }}
+            as events_after_onboarding,
+        {{ sum_int('case when not is_assigned_site then event_count else 0 end') }}
+            as events_unassigned_site,
+        {{ sum_int('case when activity_date < registration_date then event_count else 0 end') }}
+            as events_before_registration,
+        {{ dbt.bool_or(
+            'event_count > 0 and activity_date = month_end and ' ~ after_onboarding
+        ) }} as is_active_onboarded_at_month_end,
         min(case when event_count > 0 then activity_date end) as first_activity_date,
         max(case when event_count > 0 then activity_date end) as last_activity_date,
-        {{ row_hash([source_checksum(['raw_row_id']), 'min(license_type)']) }} as source_checksum
-    from joined
-    group by user_key, site_id, customer_id, month_start
+        min(activity_date) as first_row_date,
+        max(activity_date) as last_row_date,
+        max(dbt_loaded_at) as dbt_loaded_at
+    from activity
+    group by user_key, site_id, month_start
 
 )
 

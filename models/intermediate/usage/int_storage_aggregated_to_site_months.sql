@@ -1,47 +1,39 @@
-{#- One row per site and month with at least one valid storage snapshot:
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    **partition_config('month_start', 'month', cluster_by=['customer_id', 'site_id'], incremental=true)
+) }}
+{#- One row per site and month with at least one clean storage snapshot:
     mean and peak over the days with a snapshot, the value on the latest such
     day, and the first and last day with a snapshot. Months without snapshots
     have no row here, so the fact table shows null storage for them (null =
     not measured, 0 = measured empty).
 
-    Incremental by month (config in dbt_project.yml): a run rebuilds the
-    months whose source rows changed (see changed_months). -#}
-{%- set current_checksums %}
-    select site_id, month_start, {{ source_checksum(['raw_row_id']) }} as source_checksum
-    from (
-        select site_id, raw_row_id, {{ month_start('storage_date') }} as month_start
-        from {{ ref('int_storage_cleaned') }}
-    ) as storage
-    group by site_id, month_start
-{%- endset -%}
-{%- set months = changed_months(current_checksums, ['site_id']) -%}
+    Incremental by month: a run rebuilds the months holding snapshots loaded
+    since its last run (partitions_loaded_since_last_run). -#}
+{%- set months = partitions_loaded_since_last_run(ref('int_storage_checked')) -%}
 
 with
 
-storage as (
+checked as (
 
-    select
-        raw_row_id,
-        site_id,
-        storage_date,
-        storage_bytes,
-        {{ month_start('storage_date') }} as month_start
-    from {{ ref('int_storage_cleaned') }}
+    select * from {{ ref('int_storage_checked') }}
     {%- if months is not none %}
-    where {{ in_months('storage_date', months) }}
+    where {{ in_partitions('partition_date', months) }}
     {%- endif %}
 
 ),
 
-ranked as (
+storage as (
 
     select
         *,
-        row_number() over (
-            partition by site_id, month_start
-            order by storage_date desc
-        ) as recency_rank
-    from storage
+        {{ month_start('storage_date') }} as month_start,
+        max(storage_date) over (
+            partition by site_id, {{ month_start('storage_date') }}
+        ) as month_last_storage_date
+    from checked
+    where dq_reason_code is null
 
 ),
 
@@ -50,14 +42,16 @@ aggregated as (
     select
         site_id,
         month_start,
+        min(customer_id) as customer_id,
         count(*) as storage_days,
         avg(storage_bytes) as storage_bytes_avg,
         max(storage_bytes) as storage_bytes_max,
-        max(case when recency_rank = 1 then storage_bytes end) as storage_bytes_month_end,
+        max(case when storage_date = month_last_storage_date then storage_bytes end)
+            as storage_bytes_month_end,
         min(storage_date) as first_storage_date,
         max(storage_date) as last_storage_date,
-        {{ source_checksum(['raw_row_id']) }} as source_checksum
-    from ranked
+        max(dbt_loaded_at) as dbt_loaded_at
+    from storage
     group by site_id, month_start
 
 )

@@ -1,10 +1,12 @@
+{{ config(materialized='table') }}
 {#- One row per user and assigned site, carrying the user's deduplicated
     registration date and licence (the same on every site of the user). -#}
 with
 
 assignments as (
 
-    select * from {{ ref('int_users_cleaned') }}
+    select * from {{ ref('int_users_checked') }}
+    where dq_reason_code is null
 
 ),
 

@@ -1,11 +1,14 @@
+{{ config(materialized='table') }}
 {#- One row per user (customer_id + lower-cased email = user_key), merged
-    across the user's site assignments: the earliest registration date and the
-    highest licence win, and disagreements are flagged. -#}
+    across the user's clean site assignments: the earliest registration date
+    and the highest licence win, and disagreements are flagged. A table:
+    every activity row is checked against it. -#}
 with
 
 assignments as (
 
-    select * from {{ ref('int_users_cleaned') }}
+    select * from {{ ref('int_users_checked') }}
+    where dq_reason_code is null
 
 ),
 
@@ -14,14 +17,14 @@ deduplicated as (
     select
         user_key,
         customer_id,
-        min(user_email) as user_email,
+        user_email,
         min(registration_date) as registration_date,
         {{ license_of_rank('max(' ~ license_rank('license_type') ~ ')') }} as license_type,
         count(*) as assigned_sites,
         count(distinct registration_date) > 1 as has_conflicting_registration_dates,
         count(distinct license_type) > 1 as has_conflicting_licenses
     from assignments
-    group by user_key, customer_id
+    group by user_key, customer_id, user_email
 
 )
 

@@ -1,3 +1,7 @@
+{{ config(
+    materialized='table',
+    **partition_config('month_start', 'month', cluster_by=['customer_id'])
+) }}
 {#- One row per customer and month of the site-month fact: background-job
     runs and minutes (total and by type), per site and per active user, the
     customer's share of all platform minutes that month, its percentile rank
@@ -10,9 +14,9 @@ site_months as (
 
 ),
 
-user_months as (
+licences as (
 
-    select * from {{ ref('int_user_months') }}
+    select * from {{ ref('customer_license_months') }}
 
 ),
 
@@ -43,8 +47,8 @@ customer_users as (
     select
         customer_id,
         month_start,
-        {{ sum_int('case when is_active then 1 else 0 end') }} as active_users
-    from user_months
+        {{ sum_int('active_users') }} as active_users
+    from licences
     group by customer_id, month_start
 
 ),

@@ -1,4 +1,4 @@
-{#- One row per valid customer: segment attributes, the internal flag, the
+{#- One row per clean customer: segment attributes, the internal flag, the
     contact's email domain (never the email), sites and users, and the first
     and last activity on any of its sites. -#}
 with

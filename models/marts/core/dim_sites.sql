@@ -1,4 +1,5 @@
-{#- One row per valid site: owner and its segment attributes, go-live, first
+{{ config(materialized='table', **partition_config(cluster_by=['customer_id', 'site_id'])) }}
+{#- One row per clean site: owner and its segment attributes, go-live, first
     and last activity, assigned users and whether the site has churned (no
     activity in the last `churn_inactive_days` days of the data). -#}
 with
@@ -6,12 +7,6 @@ with
 sites as (
 
     select * from {{ ref('int_sites_lifecycle') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('int_customers_classified') }}
 
 ),
 
@@ -37,10 +32,10 @@ joined as (
     select
         sites.site_id,
         sites.customer_id,
-        customers.account_tier,
-        customers.region,
-        customers.industry,
-        customers.is_internal,
+        sites.account_tier,
+        sites.region,
+        sites.industry,
+        sites.is_internal,
         sites.go_live_date,
         sites.go_live_date > date_range.data_start_date as is_go_live_in_data,
         sites.first_activity_date,
@@ -60,8 +55,6 @@ joined as (
             false
         ) as is_churned
     from sites
-    inner join customers
-        on sites.customer_id = customers.customer_id
     cross join date_range
     left join assignments
         on sites.site_id = assignments.site_id

@@ -1,3 +1,4 @@
+{{ config(materialized='table', **partition_config(cluster_by=['customer_id'])) }}
 {#- One row per user (user_key: a hash of customer_id and lower-cased
     email; the email itself never reaches a mart): deduplicated licence and
     registration date, assignment conflicts, and first and last activity

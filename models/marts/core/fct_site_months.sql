@@ -1,36 +1,122 @@
+{{ config(
+    materialized='table',
+    **partition_config('month_start', 'month', cluster_by=['customer_id', 'site_id'])
+) }}
 {#- One row per site per month, from the site's first month with any data
-    through the last month of the data set. Months without activity are
-    present with zeros; storage columns are null in months without a storage
-    snapshot.
-
-    Incremental by month (config in dbt_project.yml): its inputs are small
-    site-month tables (the daily feeds are aggregated incrementally upstream),
-    so a run computes every site-month, compares it with the stored row and
-    rewrites only the months in which a row changed, was added or was removed
-    (see months_with_changed_rows). A run with nothing new writes nothing. -#}
+    (clamped to the data set's first month) through the data set's last
+    month. Months without activity are present with zeros; storage columns
+    are null in months without a storage snapshot. Its inputs are month
+    aggregates, so the daily job rebuilds it whole. -#}
+{%- set licence_counts = [('registered_users', 'licensed_users')] -%}
+{%- for license in var('license_types') -%}
+    {%- do licence_counts.append(
+        ('registered_' ~ category_suffix(license) ~ 's', 'licensed_' ~ category_suffix(license) ~ 's')
+    ) -%}
+{%- endfor %}
 with
+
+sites as (
+
+    select * from {{ ref('int_sites_lifecycle') }}
+    where go_live_date is not null
+
+),
+
+months as (
+
+    select * from {{ ref('int_data_months') }}
+
+),
+
+first_month as (
+
+    select min(month_start) as data_start_month
+    from months
+
+),
 
 spine as (
 
-    select * from {{ ref('int_site_months_spine') }}
+    select
+        sites.site_id,
+        sites.customer_id,
+        sites.account_tier,
+        sites.region,
+        sites.industry,
+        sites.is_internal,
+        months.month_start,
+        months.month_end
+    from sites
+    inner join months
+        on months.month_start >= {{ month_start('sites.go_live_date') }}
 
 ),
 
-customers as (
+-- Licensed users as of month end: the site's assignments counted by
+-- registration month (those registered before the series starts in its
+-- first month), summed over the months so far. New users: registered in the
+-- month itself.
+registrations as (
 
-    select * from {{ ref('int_customers_classified') }}
+    select
+        assignments.site_id,
+        greatest({{ month_start('assignments.registration_date') }}, first_month.data_start_month)
+            as month_start,
+        {{ sum_int(
+            'case when assignments.registration_date >= first_month.data_start_month'
+            ~ ' then 1 else 0 end'
+        ) }} as new_users,
+        {{ sum_int('1') }} as registered_users,
+        {{ pivot_sum(
+            'assignments.license_type', var('license_types'), '1', 'registered', suffix='s'
+        ) }}
+    from {{ ref('int_user_site_assignments') }} as assignments
+    cross join first_month
+    group by
+        assignments.site_id,
+        greatest({{ month_start('assignments.registration_date') }}, first_month.data_start_month)
 
 ),
 
-users as (
+licences as (
 
-    select * from {{ ref('int_users_aggregated_to_site_months') }}
+    select
+        spine.site_id,
+        {%- for registered, licensed in licence_counts %}
+        cast(sum(coalesce(registrations.{{ registered }}, 0)) over (
+            partition by spine.site_id
+            order by spine.month_start
+            rows between unbounded preceding and current row
+        ) as {{ dbt.type_bigint() }}) as {{ licensed }},
+        {%- endfor %}
+        coalesce(registrations.new_users, 0) as new_users,
+        spine.month_start
+    from spine
+    left join registrations
+        on
+            spine.site_id = registrations.site_id
+            and spine.month_start = registrations.month_start
 
 ),
 
 activity as (
 
-    select * from {{ ref('int_activity_aggregated_to_site_months') }}
+    select
+        site_id,
+        month_start,
+        {{ sum_int('case when events_total > 0 then 1 else 0 end') }} as active_users,
+        {{ sum_int('events_total') }} as events_total,
+        {%- for activity_type in var('activity_types') %}
+        {{ sum_int('events_' ~ category_suffix(activity_type)) }}
+            as events_{{ category_suffix(activity_type) }},
+        {%- endfor %}
+        {{ sum_int('events_after_onboarding') }} as events_after_onboarding,
+        {{ sum_int('case when is_active_onboarded_at_month_end then 1 else 0 end') }}
+            as month_end_active_onboarded_users,
+        {{ sum_int('events_unassigned_site') }} as events_unassigned_site,
+        {{ sum_int('events_before_registration') }} as events_before_registration
+    from {{ ref('int_activity_aggregated_to_user_site_months') }}
+    group by site_id, month_start
 
 ),
 
@@ -52,16 +138,16 @@ joined as (
         spine.site_id,
         spine.customer_id,
         spine.month_start,
-        customers.account_tier,
-        customers.region,
-        customers.industry,
-        customers.is_internal,
+        spine.account_tier,
+        spine.region,
+        spine.industry,
+        spine.is_internal,
 
-        users.licensed_users,
+        licences.licensed_users,
         {%- for license in var('license_types') %}
-        users.licensed_{{ category_suffix(license) }}s,
+        licences.licensed_{{ category_suffix(license) }}s,
         {%- endfor %}
-        users.new_users,
+        licences.new_users,
 
         coalesce(activity.active_users, 0) as active_users,
         coalesce(activity.events_total, 0) as events_total,
@@ -91,12 +177,10 @@ joined as (
         coalesce(jobs.job_minutes_total, 0) as job_minutes_total
 
     from spine
-    inner join customers
-        on spine.customer_id = customers.customer_id
-    inner join users
+    inner join licences
         on
-            spine.site_id = users.site_id
-            and spine.month_start = users.month_start
+            spine.site_id = licences.site_id
+            and spine.month_start = licences.month_start
     left join activity
         on
             spine.site_id = activity.site_id
@@ -110,25 +194,6 @@ joined as (
             spine.site_id = jobs.site_id
             and spine.month_start = jobs.month_start
 
-),
-{%- if is_incremental() %}
-
-changed_months as (
-
-    {{ months_with_changed_rows('joined', ['site_id', 'month_start']) }}
-
-),
-{%- endif %}
-
-final as (
-
-    select joined.*
-    from joined
-    {% if is_incremental() -%}
-    inner join changed_months
-        on joined.month_start = changed_months.month_start
-    {%- endif %}
-
 )
 
-select * from final
+select * from joined

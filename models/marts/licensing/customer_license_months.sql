@@ -1,3 +1,7 @@
+{{ config(
+    materialized='table',
+    **partition_config('month_start', 'month', cluster_by=['customer_id'])
+) }}
 {#- One row per customer, month and licence type (every licence type present
     for every month from the customer's first licensed user): licensed and
     active users, utilisation, and the licence-fit candidates. -#}
@@ -5,7 +9,7 @@ with
 
 user_months as (
 
-    select * from {{ ref('int_user_months') }}
+    select * from {{ ref('fct_user_months') }}
 
 ),
 

@@ -1,7 +1,9 @@
+{{ config(materialized='table', **partition_config(cluster_by=['customer_id', 'site_id'])) }}
 {#- One row per site whose go-live falls inside the data (strictly after the
     data set's first day: a site with data on day one may have been live
     before it). Measures the site's first `onboarding_window_days` days and
-    raises the onboarding signals; thresholds are dbt vars. -#}
+    raises the onboarding signals; thresholds are dbt vars. Read from the
+    site-day and user-site-month aggregates, not from the daily rows. -#}
 {%- set window_days = var('onboarding_window_days') -%}
 {%- set tail_days = var('signal_stalled_tail_days') -%}
 
@@ -32,22 +34,44 @@ activity as (
 
     select
         sites.site_id,
-        {{ sum_int('activity.event_count') }} as events_in_window,
+        {{ sum_int('days.events_total') }} as events_in_window,
         {{ sum_int(
-            'case when activity.activity_date >= sites.tail_start_date'
-            ~ ' then activity.event_count else 0 end'
+            'case when days.activity_date >= sites.tail_start_date then days.events_total else 0 end'
         ) }} as events_in_window_tail,
-        count(distinct case when activity.event_count > 0 then activity.user_key end)
-            as active_users_in_window,
-        {{ sum_int(
-            'case when ' ~ in_values('activity.activity_type', var('creation_activity_types'))
-            ~ ' then activity.event_count else 0 end'
-        ) }} as creation_events_in_window
+        {{ sum_int(sum_of_event_columns(var('creation_activity_types'), 'days.')) }}
+            as creation_events_in_window
     from sites
-    inner join {{ ref('int_user_activity_cleaned') }} as activity
+    inner join {{ ref('int_activity_aggregated_to_site_days') }} as days
         on
-            sites.site_id = activity.site_id
-            and activity.activity_date between sites.go_live_date and sites.window_end_date
+            sites.site_id = days.site_id
+            and days.activity_date between sites.go_live_date and sites.window_end_date
+    group by sites.site_id
+
+),
+
+-- A user is active in the window when their first event on the site falls
+-- in it (no event of the site predates its go-live).
+first_activity as (
+
+    select
+        site_id,
+        user_key,
+        min(first_activity_date) as first_activity_date
+    from {{ ref('int_activity_aggregated_to_user_site_months') }}
+    group by site_id, user_key
+
+),
+
+active_users as (
+
+    select
+        sites.site_id,
+        count(*) as active_users_in_window
+    from sites
+    inner join first_activity
+        on
+            sites.site_id = first_activity.site_id
+            and sites.window_end_date >= first_activity.first_activity_date
     group by sites.site_id
 
 ),
@@ -58,10 +82,11 @@ storage as (
         sites.site_id,
         max(storage.storage_bytes) as storage_bytes_peak_in_window
     from sites
-    inner join {{ ref('int_storage_cleaned') }} as storage
+    inner join {{ ref('int_storage_checked') }} as storage
         on
             sites.site_id = storage.site_id
             and storage.storage_date between sites.go_live_date and sites.window_end_date
+    where storage.dq_reason_code is null
     group by sites.site_id
 
 ),
@@ -96,12 +121,14 @@ measured as (
         coalesce(activity.events_in_window, 0) as events_in_window,
         coalesce(activity.events_in_window_tail, 0) as events_in_window_tail,
         coalesce(activity.creation_events_in_window, 0) as creation_events_in_window,
-        coalesce(activity.active_users_in_window, 0) as active_users_in_window,
+        coalesce(active_users.active_users_in_window, 0) as active_users_in_window,
         coalesce(users.licensed_users_in_window, 0) as licensed_users_in_window,
         storage.storage_bytes_peak_in_window
     from sites
     left join activity
         on sites.site_id = activity.site_id
+    left join active_users
+        on sites.site_id = active_users.site_id
     left join storage
         on sites.site_id = storage.site_id
     left join users

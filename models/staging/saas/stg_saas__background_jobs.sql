@@ -1,17 +1,8 @@
-{{ depends_on_seed('saas_background_jobs') }}
-{# the raw (text) columns, in the file's order: raw_row_id hashes them #}
-{% set raw_columns = [
-    'customer_id',
-    'site_id',
-    'date',
-    'background_job_type',
-    'background_job_min',
-] %}
 with
 
 source as (
 
-    {{ raw_rows(source('saas', 'saas_background_jobs'), raw_columns) }}
+    select * from {{ source('saas', 'saas_background_jobs') }}
 
 ),
 
@@ -19,7 +10,6 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id(raw_columns) }} as raw_row_id,
         upper({{ clean_text('site_id') }}) as site_id,
         {{ clean_text('customer_id') }} as customer_id,
 
@@ -27,14 +17,12 @@ renamed as (
         {{ canonical_category('background_job_type', var('background_job_types')) }}
             as background_job_type,
 
-        -- numerics
+        -- numerics, with the raw text for data-quality messages
         {{ parse_integer(clean_text('background_job_min')) }} as job_minutes,
-
-        -- dates
-        {{ parse_iso_date(clean_text('date')) }} as job_date,
-
-        -- raw text of the typed columns, for data-quality messages
         background_job_min as job_minutes_text,
+
+        -- dates, with the raw text (incremental runs select days by it)
+        {{ parse_iso_date(clean_text('date')) }} as job_date,
         date as job_date_text
 
     from source

@@ -1,11 +1,8 @@
-{{ depends_on_seed('saas_customer_info') }}
-{# the raw (text) columns, in the file's order: raw_row_id hashes them #}
-{% set raw_columns = ['customer_id', 'industry', 'region', 'account_tier', 'contact_email'] %}
 with
 
 source as (
 
-    {{ raw_rows(source('saas', 'saas_customer_info'), raw_columns) }}
+    select * from {{ source('saas', 'saas_customer_info') }}
 
 ),
 
@@ -13,7 +10,6 @@ renamed as (
 
     select
         -- ids
-        {{ raw_row_id(raw_columns) }} as raw_row_id,
         {{ clean_text('customer_id') }} as customer_id,
 
         -- strings

@@ -1,0 +1,130 @@
+{#- The checks a model's `quarantine_rules` can name, with their reason
+    codes: docs/data-quality.md, "Row rules". A typed staging column `x`
+    carries its raw text as `x_text`. -#}
+{% macro dq_rule(rule) -%}
+    {%- set column = rule.get('column') -%}
+    {#- the value in the message, quoted; never a personal value (`pii: true`) -#}
+    {%- set shown = "'(withheld)'" if rule.get('pii')
+                    else "coalesce('\"' || " ~ column ~ " || '\"', '<null>')" -%}
+    {%- set shown_text = "coalesce('\"' || " ~ column ~ "_text || '\"', '<null>')" -%}
+    {%- if rule['check'] == 'present' -%}
+        {%- set whens = [] -%}
+        {%- for name in rule['columns'] -%}
+            {%- do whens.append("when " ~ name ~ " is null then '" ~ name ~ " is missing'") -%}
+        {%- endfor -%}
+        {%- set result = ('missing_key', rule['columns'] | join(' is null or ') ~ ' is null',
+                          'case ' ~ whens | join(' ') ~ ' end') -%}
+    {%- elif rule['check'] == 'format' -%}
+        {%- set result = ('malformed_key', 'not ' ~ regexp_full_match(column, var(rule['pattern'])),
+                          "'" ~ column ~ " ' || " ~ shown ~ " || ' does not match "
+                          ~ sql_text(var(rule['pattern'])) ~ "'") -%}
+    {%- elif rule['check'] == 'date' -%}
+        {%- set result = ('invalid_date', column ~ ' is null',
+                          "'" ~ column ~ " ' || " ~ shown_text ~ " || ' is not a YYYY-MM-DD date'") -%}
+    {%- elif rule['check'] == 'whole_number' -%}
+        {%- set result = ('invalid_number', column ~ ' is null',
+                          "'" ~ column ~ " ' || " ~ shown_text ~ " || ' is not a whole number'") -%}
+    {%- elif rule['check'] == 'non_negative' -%}
+        {%- set result = ('negative_number', column ~ ' < 0',
+                          "'" ~ column ~ " ' || " ~ shown_text ~ " || ' is negative'") -%}
+    {%- elif rule['check'] == 'one_of' -%}
+        {%- set result = ('unknown_category',
+                          'not coalesce(' ~ in_values(column, var(rule['values'])) ~ ', false)',
+                          "'" ~ column ~ " ' || " ~ shown ~ " || ' is not one of "
+                          ~ sql_text(var(rule['values']) | join(', ')) ~ "'") -%}
+    {%- elif rule['check'] == 'known_customer' -%}
+        {%- set result = ('unknown_customer', 'not is_known_customer',
+                          "'customer_id \"' || customer_id || '\" is not a clean customer'") -%}
+    {%- elif rule['check'] == 'known_site' -%}
+        {%- set result = ('orphan_site', 'site_customer_id is null',
+                          "'site_id \"' || site_id || '\" is not a clean site'") -%}
+    {%- elif rule['check'] == 'site_of_customer' -%}
+        {%- set result = ('site_customer_mismatch', 'site_customer_id <> customer_id',
+                          "'site_id \"' || site_id || '\" belongs to customer ' || site_customer_id") -%}
+    {%- elif rule['check'] == 'known_user' -%}
+        {%- set result = ('unknown_user', 'user_registration_date is null',
+                          "'user_email is not a clean user of customer ' || customer_id") -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "quarantine_rules of " ~ this ~ ": unknown check " ~ rule) }}
+    {%- endif -%}
+    {{ return({'code': result[0], 'fails': result[1], 'message': result[2]}) }}
+{%- endmacro %}
+
+{#- `row_reason_code` and `row_reason_message` of the first of `rules` (a
+    model's quarantine_rules) a row breaks, null when it breaks none.
+    `keys_valid_when`: a condition under which the row's keys are known to be
+    present and well formed (it matched clean lookups by them), so that its
+    key checks (present, format: regular expressions, the costliest checks
+    over 100M+ rows) are only evaluated for the other rows. -#}
+{% macro dq_row_reason(rules, keys_valid_when=none) -%}
+    {%- set checks = [] -%}
+    {%- for rule in rules -%}
+        {%- set check = dq_rule(rule) -%}
+        {%- if keys_valid_when and rule['check'] in ['present', 'format'] -%}
+            {%- do check.update({'fails': 'not coalesce(' ~ keys_valid_when ~ ', false) and ('
+                                 ~ check.fails ~ ')'}) -%}
+        {%- endif -%}
+        {%- do checks.append(check) -%}
+    {%- endfor -%}
+    case
+        {%- for check in checks %}
+        when {{ check.fails }} then '{{ check.code }}'
+        {%- endfor %}
+    end as row_reason_code,
+    case
+        {%- for check in checks %}
+        when {{ check.fails }} then {{ check.message }}
+        {%- endfor %}
+    end as row_reason_message
+{%- endmacro %}
+
+{#- The final verdict of a row: its row-level reason, else a duplicate among
+    the rows that passed every rule (`row_rank` > 1: an exact copy of an
+    earlier row; `key_rank` > 1: another row has the same `key_columns`). -#}
+{% macro dq_reason(key_columns) -%}
+    case
+        when row_reason_code is not null then row_reason_code
+        when row_rank > 1 then 'duplicate_row'
+        when key_rank > 1 then 'duplicate_key'
+    end as dq_reason_code,
+    case
+        when row_reason_code is not null then row_reason_message
+        when row_rank > 1 then 'exact duplicate of another row'
+        when key_rank > 1
+            then 'another row has the same {{ key_columns | join(", ") }} with other values'
+    end as dq_reason_message
+{%- endmacro %}
+
+{#- Ranks for the duplicate check, among the rows that passed every rule
+    (`row_reason_code` null):
+    `key_rank`, the rank of the row's values among the rows of its key (the
+    first in the order of all `columns`, nulls last, is 1), and `row_rank`,
+    its number among identical rows. Identical rows share a dense_rank, so
+    which copy comes first never turns a copy into a duplicate_key. -#}
+{% macro dq_duplicate_ranks(key_columns, columns) -%}
+    dense_rank() over (
+        partition by row_reason_code is null, {{ key_columns | join(', ') }}
+        order by
+        {%- for column in columns %}
+            {{ column }} is null, {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as key_rank,
+    row_number() over (partition by row_reason_code is null, {{ columns | join(', ') }}) as row_rank
+{%- endmacro %}
+
+{#- A quarantined row's other values as one text, `name="value"` pairs
+    (`<null>` for a null), so rows of every raw table share one shape. -#}
+{% macro quarantined_values(columns) -%}
+    {%- if columns | length == 0 -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- else -%}
+        {%- set parts = [] -%}
+        {%- for column in columns -%}
+            {%- do parts.append("'" ~ column ~ "='") -%}
+            {%- do parts.append("coalesce('\"' || " ~ column ~ " || '\"', '<null>')") -%}
+            {%- if not loop.last %}{% do parts.append("', '") %}{% endif -%}
+        {%- endfor -%}
+        {{ parts | join(' || ') }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,102 @@
+"""The build's checks fail on a broken row: each kind of check is shown
+failing on data broken on purpose, in a copy of the small build.
+
+Checks moved from one-column data tests into contracts (not-null
+constraints) and merged tests (row_rules, primary_key with
+latest_load_only) must still guard what they guarded: a null in a contracted
+column stops the model's build, a repeated key or a broken row rule fails its
+test with the rule's name, a row lost between staging and quarantine fails
+the reconciliation, a dangling key fails its relationship test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.dbt_runner import DbtProject
+
+pytestmark = [pytest.mark.dbt, pytest.mark.slow]
+
+
+@pytest.fixture
+def broken(small_built: DbtProject, tmp_path: Path) -> Iterator[DbtProject]:
+    """A copy of the small build (project and database) to break."""
+    root = tmp_path / "project"
+    shutil.copytree(small_built.root, root, ignore=shutil.ignore_patterns("logs", "*.wal"))
+    env = {**small_built.env, "DBT_PROFILES_DIR": str(root)}
+    env["DBT_DUCKDB_PATH"] = str(root / Path(small_built.env["DBT_DUCKDB_PATH"]).name)
+    yield DbtProject(root=root, env=env)
+
+
+def _execute(project: DbtProject, sql: str) -> None:
+    with duckdb.connect(str(project.database_path)) as connection:
+        connection.execute(sql)
+
+
+def test_null_in_a_contracted_column_stops_the_build(broken: DbtProject) -> None:
+    _execute(broken, "update int_sites_lifecycle set account_tier = null")
+    result = broken.dbt("run", "--select", "fct_site_months", check=False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "NOT NULL constraint failed" in result.stdout, result.stdout[-3000:]
+    assert "account_tier" in result.stdout
+
+
+def test_repeated_key_of_the_latest_load_fails_the_primary_key(broken: DbtProject) -> None:
+    table = "int_user_activity_checked"
+    clean = broken.dbt("test", "--select", table, "--exclude", "test_type:unit")
+    assert clean.returncode == 0
+    _execute(
+        broken,
+        f"insert into {table} select * from {table} where dq_reason_code is null limit 1",
+    )
+    result = broken.dbt("test", "--select", table, "--exclude", "test_type:unit", check=False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert f"FAIL 1 primary_key_{table}" in result.stdout, result.stdout[-3000:]
+
+
+def test_broken_row_rule_fails_naming_the_rule(broken: DbtProject) -> None:
+    _execute(
+        broken,
+        "update fct_site_months set events_total = events_total + 1"
+        " where site_id = (select min(site_id) from fct_site_months)",
+    )
+    result = broken.dbt(
+        "test", "--select", "fct_site_months", "--exclude", "test_type:unit",
+        "--store-failures", check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "FAIL" in result.stdout and "row_rules_fct_site_months" in result.stdout
+    audit = broken.query(
+        "select table_schema, table_name from information_schema.tables"
+        " where table_name like 'row_rules_fct_site_months%'"
+    ).iloc[0]
+    failures = broken.query(
+        f"select distinct broken_rule from {audit.table_schema}.{audit.table_name}"
+    )
+    assert failures["broken_rule"].tolist() == ["events_add_up"]
+
+
+def test_lost_row_fails_the_reconciliation(broken: DbtProject) -> None:
+    _execute(
+        broken,
+        "delete from int_storage_checked"
+        " where rowid = (select min(rowid) from int_storage_checked)",
+    )
+    result = broken.dbt("test", "--select", "assert_quarantine_reconciles", check=False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "FAIL 1 assert_quarantine_reconciles" in result.stdout
+
+
+def test_dangling_key_fails_its_relationship(broken: DbtProject) -> None:
+    _execute(
+        broken,
+        "delete from dim_sites where site_id = (select min(site_id) from fct_site_months)",
+    )
+    result = broken.dbt("test", "--select", "fct_site_months,test_name:relationships", check=False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "dim_sites" in result.stdout
