@@ -46,8 +46,18 @@ BIN_DIR = Path(sys.executable).parent
 # The virtualenv's dbt when there is one, else the first on PATH.
 DBT = str(BIN_DIR / "dbt") if (BIN_DIR / "dbt").exists() else shutil.which("dbt") or "dbt"
 
-# What a copy of the project leaves behind: data, build output, caches, venvs.
-_COPY_IGNORED = shutil.ignore_patterns(
+# The DuckDB targets' files: (environment variable, default), as in
+# profiles.example.yml.
+_DUCKDB_FILES = {
+    "dev": ("DBT_DUCKDB_PATH", "saas.duckdb"),
+    "ci": ("DBT_DUCKDB_CI_PATH", "ci.duckdb"),
+    "prod": ("DBT_DUCKDB_PROD_PATH", "prod.duckdb"),
+}
+
+# What a copy of the project leaves behind: data, build output, caches,
+# venvs; but the committed lookup seeds/saas_internal_accounts.csv.
+_COMMITTED_SEEDS = {"saas_internal_accounts.csv"}
+_COPY_IGNORED_PATTERNS = shutil.ignore_patterns(
     ".venv*",
     ".git",
     ".dagster",
@@ -69,6 +79,10 @@ _COPY_IGNORED = shutil.ignore_patterns(
     "bench",
     "data",
 )
+
+
+def _copy_ignored(directory: str, names: list[str]) -> set[str]:
+    return set(_COPY_IGNORED_PATTERNS(directory, names)) - _COMMITTED_SEEDS
 
 
 class DbtError(RuntimeError):
@@ -119,7 +133,7 @@ class DbtProject:
     def copy_of(cls, source: Path, destination: Path, **env: str) -> DbtProject:
         """A copy of the project in ``source`` (code and config, no data, no
         build output) in ``destination``, with its own profile and DuckDB file."""
-        shutil.copytree(source, destination, ignore=_COPY_IGNORED)
+        shutil.copytree(source, destination, ignore=_copy_ignored)
         shutil.copy(source / "profiles.example.yml", destination / "profiles.yml")
         base = {
             "DBT_PROFILES_DIR": str(destination),
@@ -150,14 +164,20 @@ class DbtProject:
         return {**os.environ, **self.env, **(extra or {})}
 
     @property
+    def target(self) -> str:
+        return self.full_env().get("DBT_TARGET", "dev")
+
+    @property
     def is_duckdb(self) -> bool:
-        """True unless the commands target another warehouse (DBT_TARGET=bigquery...)."""
-        return self.full_env().get("DBT_TARGET", "dev") == "dev"
+        """True for the DuckDB targets: profiles.example.yml names every
+        BigQuery target `bq_*`."""
+        return not self.target.startswith("bq_")
 
     @property
     def database_path(self) -> Path:
-        """The DuckDB file of the dev target (profiles.example.yml's rule)."""
-        path = Path(self.full_env().get("DBT_DUCKDB_PATH", "saas.duckdb"))
+        """The DuckDB file of the target (profiles.example.yml's rule)."""
+        variable, default = _DUCKDB_FILES.get(self.target, _DUCKDB_FILES["dev"])
+        path = Path(self.full_env().get(variable, default))
         return path if path.is_absolute() else self.root / path
 
     def dbt(
