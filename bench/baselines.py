@@ -29,16 +29,10 @@ from typing import Any
 from bench import handwritten
 from bench.process_tree import Measured, measure, must
 from bench.project import REPO_ROOT
+from generator.config import RAW_TABLES as ALL_RAW_TABLES
 
-RAW_TABLES = (
-    "saas_customer_info",
-    "saas_sites",
-    "saas_storage",
-    "saas_users",
-    "saas_user_activity",
-    "saas_background_jobs",
-)
 LOOKUP_TABLE = "saas_internal_accounts"
+RAW_TABLES = tuple(table for table in ALL_RAW_TABLES if table != LOOKUP_TABLE)
 DEFAULT_MEMORY_LIMIT = "4GB"
 
 

@@ -63,6 +63,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "saas_internal_accounts": ("customer_id", "reason"),
 }
+RAW_TABLES: tuple[str, ...] = tuple(TABLE_COLUMNS)
 MANIFEST_NAME = "_planted_cases.json"
 
 FIRST_CUSTOMER_ID = 1_000_000_001

@@ -38,18 +38,11 @@ from pathlib import Path
 
 import yaml
 
+from generator.config import RAW_TABLES
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXIT_BAD_FILE = 65  # EX_DATAERR: the input data is malformed
 
-RAW_TABLES = (
-    "saas_customer_info",
-    "saas_sites",
-    "saas_storage",
-    "saas_users",
-    "saas_user_activity",
-    "saas_background_jobs",
-    "saas_internal_accounts",
-)
 # What DuckDB's read_csv decodes without an extension (it has no Windows-1252).
 LOADER_ENCODINGS = ("utf-8", "utf-16", "latin-1")
 # dbt-core decodes seed files up to this size as UTF-8 (to checksum them).

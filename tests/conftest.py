@@ -30,19 +30,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from generator.config import RAW_TABLES
 from orchestration.dbt_runner import DbtProject
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
-SEED_TABLES = (
-    "saas_customer_info",
-    "saas_sites",
-    "saas_storage",
-    "saas_users",
-    "saas_user_activity",
-    "saas_background_jobs",
-    "saas_internal_accounts",
-)
 
 RunGenerator = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -81,7 +73,7 @@ def small_manifest(small_data_dir: Path) -> dict:
 def small_tables(small_data_dir: Path) -> dict[str, pd.DataFrame]:
     return {
         name: pd.read_csv(small_data_dir / f"{name}.csv", dtype=str, keep_default_na=False)
-        for name in SEED_TABLES
+        for name in RAW_TABLES
     }
 
 

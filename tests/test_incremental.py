@@ -49,6 +49,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from generator.config import RAW_TABLES
 from orchestration.database import compare_relations, mart_relations
 from orchestration.dbt_runner import REPO_ROOT
 from orchestration.dbt_runner import DbtProject as Project
@@ -60,22 +61,13 @@ D0 = dt.date(2024, 5, 30)  # the initial full build covers the data through this
 REPLAY_DAYS = 5  # 2024-05-31 .. 2024-06-04: crosses the month boundary
 LAST_DAY = D0 + dt.timedelta(days=REPLAY_DAYS)
 NEW_SITE = "A99999999991"
-TABLES = (
-    "saas_customer_info",
-    "saas_sites",
-    "saas_storage",
-    "saas_users",
-    "saas_user_activity",
-    "saas_background_jobs",
-    "saas_internal_accounts",
-)
 
 
 def load_raw(project: Project) -> None:
     """Load the project's seed CSVs into its raw schema, all columns as text."""
     with duckdb.connect(str(project.database_path)) as connection:
         connection.execute("create schema if not exists raw")
-        for table in TABLES:
+        for table in RAW_TABLES:
             path = project.seeds_dir / f"{table}.csv"
             connection.execute(
                 f"create or replace table raw.{table} as select * from read_csv("
