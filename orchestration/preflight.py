@@ -14,8 +14,8 @@ A file's encoding is UTF-8 (a byte-order mark is fine) unless declared per
 raw table as a seed config (``config: {encoding: latin-1}`` in
 ``seeds/_seeds.yml`` or ``+encoding`` in ``dbt_project.yml``; the loader,
 DuckDB's ``read_csv``, reads ``utf-8``, ``utf-16`` and ``latin-1``). The
-columns a raw file must have are its seed's ``column_types`` in
-``dbt_project.yml``, in any order.
+columns a raw file must have are its seed's ``column_types`` (in
+``seeds/_seeds.yml``), in any order.
 
 Interface (stable):
 
@@ -112,19 +112,28 @@ def check_raw_files(
 
 
 def _declarations() -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The raw tables' declared encodings and columns (their seeds' configs)."""
+    """The raw tables' declared encodings and columns (their seeds' configs).
+
+    A seed's config may sit in dbt_project.yml (``+encoding``,
+    ``+column_types``) or in its properties under seeds/ (``config:``); the
+    properties win, as in dbt.
+    """
     encodings: dict[str, str] = {}
     columns: dict[str, list[str]] = {}
     project = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text(encoding="utf-8"))
-    for name, config in (project.get("seeds") or {}).get("saas_usage", {}).items():
-        if isinstance(config, dict):
-            columns[name] = list(config.get("+column_types") or [])
-            if config.get("+encoding"):
-                encodings[name] = config["+encoding"]
+    configs = [
+        (name, {key.lstrip("+"): value for key, value in config.items()})
+        for name, config in (project.get("seeds") or {}).get("saas_usage", {}).items()
+        if isinstance(config, dict)
+    ]
     for properties in sorted((REPO_ROOT / "seeds").glob("*.yml")):
         for seed in (yaml.safe_load(properties.read_text(encoding="utf-8")) or {}).get("seeds", []):
-            if (seed.get("config") or {}).get("encoding"):
-                encodings[seed["name"]] = seed["config"]["encoding"]
+            configs.append((seed["name"], seed.get("config") or {}))
+    for name, config in configs:
+        if config.get("column_types"):
+            columns[name] = list(config["column_types"])
+        if config.get("encoding"):
+            encodings[name] = config["encoding"]
     return encodings, columns
 
 

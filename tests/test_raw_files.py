@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orchestration import preflight as preflight_module
 from orchestration.dbt_runner import REPO_ROOT, DbtProject
@@ -128,11 +129,11 @@ class Seeded:
 
 
 def declare_encoding(properties: Path, seed: str, encoding: str) -> None:
-    """Add ``config: {encoding: ...}`` to a seed of a properties file."""
-    text = properties.read_text()
-    entry = f"  - name: {seed}\n"
-    assert entry in text
-    properties.write_text(text.replace(entry, f"{entry}    config: {{encoding: {encoding}}}\n"))
+    """Add ``encoding`` to the config of a seed of a properties file."""
+    document = yaml.safe_load(properties.read_text())
+    [entry] = [entry for entry in document["seeds"] if entry["name"] == seed]
+    entry.setdefault("config", {})["encoding"] = encoding
+    properties.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
 @pytest.fixture(scope="module")
@@ -289,10 +290,10 @@ def test_preflight_reads_the_declared_encodings_of_the_seeds(
     (project / "seeds").mkdir(parents=True)
     raw.mkdir()
     config = (REPO_ROOT / "dbt_project.yml").read_text()
-    anchor = "    saas_customer_info:\n"
+    anchor = "seeds:\n  saas_usage:\n"
     assert anchor in config
     (project / "dbt_project.yml").write_text(
-        config.replace(anchor, f"{anchor}      +encoding: latin-1\n")
+        config.replace(anchor, f"{anchor}    saas_customer_info:\n      +encoding: latin-1\n")
     )
     properties = project / "seeds" / "_seeds.yml"
     properties.write_text((REPO_ROOT / "seeds" / "_seeds.yml").read_text())

@@ -230,7 +230,7 @@ select
             partition by customer_id, user_email, site_id, activity_date, activity_type
             order by event_count, activity_date_text, event_count_text
         ),
-        'customer_id, user_email, site_id, activity_date, activity_type'
+        'user_key, site_id, activity_date, activity_type'
     ) as verdict
 from activity_checked
 where
