@@ -8,6 +8,7 @@ thresholds. Each statement is timed on its own.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -29,7 +30,11 @@ class UnknownVarError(KeyError):
 def project_vars(project_root: Path) -> dict[str, Any]:
     """The ``vars`` of the project's dbt_project.yml."""
     config = yaml.safe_load((project_root / "dbt_project.yml").read_text())
-    return dict(config.get("vars") or {})
+    variables = dict(config.get("vars") or {})
+    # the key of user_key, as macros/utils/text.sql takes it
+    default = variables["user_key_default_secret"]
+    variables["user_key_secret"] = os.environ.get("SAAS_USER_KEY_SECRET", default)
+    return variables
 
 
 def sql_literal(value: Any) -> str:

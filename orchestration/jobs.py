@@ -43,7 +43,7 @@ from orchestration.assets import (
     build_raw_tables,
 )
 from orchestration.database import database_pool
-from orchestration.dbt_runner import DbtProject
+from orchestration.dbt_runner import DBT, DbtProject
 from orchestration.freshness import build_source_freshness
 
 # Run tag of every job: the database it writes (dagster.yaml: one run per value)
@@ -128,7 +128,10 @@ def build_definitions(project: DbtProject) -> Definitions:
         execution_timezone=timezone,
     )
     dbt = ProjectDbtCli(
-        project_dir=str(project.root), profiles_dir=str(profiles) if profiles else None
+        project_dir=str(project.root),
+        profiles_dir=str(profiles) if profiles else None,
+        # this virtualenv's dbt, also when its bin/ is not on PATH (make, cron)
+        dbt_executable=DBT,
     )
     return Definitions(
         assets=[raw_tables, dbt_models],

@@ -11,6 +11,7 @@ input separately.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +30,10 @@ GIB = 1024**3
 
 
 def user_key(customer_id: str, email: str) -> str:
-    return hashlib.md5(f"{customer_id}|{email.lower()}".encode()).hexdigest()
+    """The keyed hash of macros/utils/text.sql, with the secret the build used."""
+    secret = os.environ.get("SAAS_USER_KEY_SECRET", VARS["user_key_default_secret"])
+    inner = hashlib.md5(f"{secret}|{customer_id}|{email.lower()}".encode()).hexdigest()
+    return hashlib.md5(f"{secret}{inner}".encode()).hexdigest()
 
 
 def month_start(dates: pd.Series) -> pd.Series:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 import math
 import os
@@ -52,6 +51,7 @@ from google.cloud import bigquery
 
 from orchestration.dbt_runner import DBT, REPO_ROOT, DbtError, DbtProject
 from scripts import bigquery_emulator
+from tests.reference import user_key
 
 pytestmark = [pytest.mark.bigquery, pytest.mark.dbt, pytest.mark.slow]
 
@@ -512,7 +512,7 @@ def test_onboarding_signal_site_lists_match(warehouses: Warehouses) -> None:
 
 
 def test_user_keys_are_the_same_hash_on_both(warehouses: Warehouses) -> None:
-    """user_key = md5 hex of `customer_id|lower(email)` on both warehouses."""
+    """user_key: the same keyed hash on both warehouses (tests/reference.py)."""
     sql = "select user_key from {t}.dim_users"
     bq, duck = warehouses.both(sql)
     bq_keys, duck_keys = {row[0] for row in bq}, {row[0] for row in duck}
@@ -522,9 +522,8 @@ def test_user_keys_are_the_same_hash_on_both(warehouses: Warehouses) -> None:
         warehouses.bigquery.project.seeds_dir / "saas_users.csv", dtype=str, nrows=20
     )
     for row in users.itertuples():
-        text = f"{row.customer_id.strip()}|{row.user_email.strip().lower()}"
-        expected = hashlib.md5(text.encode("utf-8")).hexdigest()
-        assert expected in bq_keys, f"{text} -> {expected} missing from dim_users"
+        expected = user_key(row.customer_id.strip(), row.user_email.strip())
+        assert expected in bq_keys, f"{row.user_email} -> {expected} missing from dim_users"
 
 
 def test_bigquery_physical_design_is_config_only(warehouses: Warehouses) -> None:

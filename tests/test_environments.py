@@ -32,7 +32,7 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.dbt_runner import REPO_ROOT, DbtProject
+from orchestration.dbt_runner import REPO_ROOT, DbtProject, DbtRun
 from tests import browser
 
 PROFILE = "saas_usage"
@@ -215,7 +215,7 @@ def test_a_target_given_another_environments_dataset_is_refused(
     parse_project: DbtProject, target: str, env: dict[str, str], message: str
 ) -> None:
     failed = parse(parse_project, target, env, check=False)
-    assert isinstance(failed, subprocess.CompletedProcess), f"{target} accepted {env}"
+    assert isinstance(failed, DbtRun), f"{target} accepted {env}"
     lines = [line for line in failed.stdout.splitlines() if message in line]
     assert len(lines) == 1, failed.stdout[-3000:]
     assert f"target '{target}'" in lines[0]

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import GENERATOR, REPO_ROOT, SEED_TABLES, RunGenerator
+from conftest import GENERATOR, REPO_ROOT, RunGenerator
 
-from generator.config import SCALES, params_for_scale
+from generator.config import RAW_TABLES, SCALES, params_for_scale
 from generator.customers import Customers, draw_customers
 from generator.sites import Sites, draw_sites, planted_site_roles
 from generator.users import Users, draw_users
@@ -106,7 +106,7 @@ def user_licences(users: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_texts(folder: Path) -> dict[str, str]:
-    return {name: (folder / f"{name}.csv").read_text() for name in SEED_TABLES}
+    return {name: (folder / f"{name}.csv").read_text() for name in RAW_TABLES}
 
 
 # ---------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def test_same_options_give_identical_bytes(
     small_data_dir: Path, tmp_path: Path, run_generator: RunGenerator
 ) -> None:
     run_generator("--scale", "small", "--out", str(tmp_path), "--quiet")
-    names = [f"{n}.csv" for n in SEED_TABLES] + ["_planted_cases.json"]
+    names = [f"{n}.csv" for n in RAW_TABLES] + ["_planted_cases.json"]
     match, mismatch, errors = filecmp.cmpfiles(small_data_dir, tmp_path, names, shallow=False)
     assert mismatch == [] and errors == []
     assert sorted(match) == sorted(names)
@@ -714,7 +714,7 @@ def test_through_is_a_prefix_of_the_full_run(
 ) -> None:
     run_generator("--scale", "small", "--through", through, "--out", str(tmp_path), "--quiet")
     full, cut = read_texts(small_data_dir), read_texts(tmp_path)
-    for name in SEED_TABLES:
+    for name in RAW_TABLES:
         if name not in DATED:
             assert cut[name] == full[name], name
             continue
@@ -737,7 +737,7 @@ def test_parquet_output_matches_csv(
     small_tables: dict[str, pd.DataFrame], tmp_path: Path, run_generator: RunGenerator
 ) -> None:
     run_generator("--scale", "small", "--format", "parquet", "--out", str(tmp_path), "--quiet")
-    for name in SEED_TABLES:
+    for name in RAW_TABLES:
         folder = tmp_path / f"{name}.parquet"
         parts = sorted(folder.glob("part-*.parquet"))
         assert parts, name
@@ -829,7 +829,7 @@ def test_large_scale_streams_parquet_with_progress_bar(
         "--scale", "demo", "--format", "parquet", *window, "--out", str(tmp_path / "memory"),
         "--quiet",
     )  # fmt: skip
-    for name in SEED_TABLES:
+    for name in RAW_TABLES:
         a = pd.read_parquet(tmp_path / "large" / f"{name}.parquet")
         b = pd.read_parquet(tmp_path / "memory" / f"{name}.parquet")
         pd.testing.assert_frame_equal(a, b, check_dtype=False)

@@ -4,6 +4,7 @@ raw CSVs (tests/reference.py)."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from orchestration.dbt_runner import DbtProject
-from tests.reference import ACTIVITY_TYPES, JOB_TYPES, Reference, suffix
+from tests.reference import ACTIVITY_TYPES, JOB_TYPES, Reference, suffix, user_key
 
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
@@ -215,6 +216,37 @@ def test_no_email_value_in_any_mart(built: DbtProject) -> None:
             continue
         hits = built.query(f"select count(*) as n from main.{table} where {column} like '%@%'")
         assert hits["n"].iloc[0] == 0, f"{table}.{column} holds email-like values"
+
+
+def test_user_key_is_keyed_by_the_deployments_secret(
+    built: DbtProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the plain md5 of customer and email (a list of candidate emails
+    would re-identify users), and another secret gives other keys."""
+    dim_users = built.table("dim_users")[["user_key"]].merge(reference_users(built), on="user_key")
+    assert not dim_users.empty
+    for row in dim_users.head(20).itertuples():
+        plain = hashlib.md5(f"{row.customer_id.strip()}|{row.user_email.strip().lower()}".encode())
+        plain = plain.hexdigest()
+        assert plain not in set(dim_users["user_key"]), row.user_email
+    customer, email = (
+        dim_users["customer_id"].iloc[0].strip(),
+        dim_users["user_email"].iloc[0].strip(),
+    )
+    inline = f"select {{{{ user_key(\"'{customer}'\", \"'{email}'\") }}}} as user_key"
+    secret = {"SAAS_USER_KEY_SECRET": "another-deployment"}
+    shown = built.dbt("show", "--inline", inline, "--output", "json", extra_env=secret)
+    monkeypatch.setenv("SAAS_USER_KEY_SECRET", secret["SAAS_USER_KEY_SECRET"])
+    other = user_key(customer, email)
+    assert other in shown.output and other != dim_users["user_key"].iloc[0]
+
+
+def reference_users(built: DbtProject) -> pd.DataFrame:
+    """Each raw user's key (computed by tests/reference.py), customer and email."""
+    users = pd.read_csv(built.seeds_dir / "saas_users.csv", dtype=str).dropna()
+    pairs = zip(users["customer_id"].str.strip(), users["user_email"].str.strip(), strict=True)
+    users["user_key"] = [user_key(customer, email) for customer, email in pairs]
+    return users[["user_key", "customer_id", "user_email"]].drop_duplicates("user_key")
 
 
 def test_build_leaves_artifacts(built: DbtProject) -> None:

@@ -196,7 +196,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     # (check_raw_tables, a no-op for seed) it crashes after loading. These
     # tests are about the materialization, so the copy goes without the hook.
     config = root / "dbt_project.yml"
-    hook = "on-run-start:\n  - \"{{ check_raw_tables() }}\"\n"
+    hook = 'on-run-start:\n  - "{{ check_raw_tables() }}"\n'
     assert hook in config.read_text()
     config.write_text(config.read_text().replace(hook, ""))
     (root / "seeds").mkdir(exist_ok=True)

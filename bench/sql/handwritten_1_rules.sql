@@ -39,7 +39,8 @@ create or replace macro canonical(x, accepted) as coalesce(
     accepted[list_position(list_transform(accepted, lambda v: lower(v)), lower(trim(x)))], clean(x)
 );
 create or replace macro quoted(x) as coalesce('"' || x || '"', '<null>');
-create or replace macro user_key(customer_id, user_email) as md5(customer_id || '|' || lower(user_email));
+create or replace macro user_key(customer_id, user_email) as
+    md5(${user_key_secret} || md5(${user_key_secret} || '|' || customer_id || '|' || lower(user_email)));
 
 -- The rules: each is null when a row passes it, else its reason code and
 -- message. A table's verdict is the coalesce() of its rules in priority
