@@ -76,12 +76,17 @@ dagster: install  ## the orchestrator's UI and scheduler (Dagster), http://127.0
 lint: install  ## ruff, mypy, sqlfluff (DuckDB + BigQuery), dbt-score conventions
 	scripts/lint.sh
 
+# Two workers (2 cores), one test module per worker at a time, the longest
+# modules first (tests/conftest.py); PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
+
 pytest: install bq-emulator browser
-	$(BIN)/pytest
+	$(PYTEST)
 
 # Lint and pytest both run even when the other fails; the target fails if either did.
 test: install bq-emulator browser  ## every test (what CI runs): lint + pytest
-	@status=0; scripts/lint.sh || status=1; $(BIN)/pytest || status=1; exit $$status
+	@status=0; scripts/lint.sh || status=1; $(PYTEST) || status=1; exit $$status
 
 bench: install  ## time every step against its baseline, small and demo (BENCH_SCALES, BENCH_ARGS)
 	$(BIN)/python -m bench --scales $(BENCH_SCALES) $(BENCH_ARGS)

@@ -52,6 +52,29 @@ def _run_generator(*args: str, check: bool = True) -> subprocess.CompletedProces
     return proc
 
 
+# The longest modules first (minutes each: replays, emulator builds): with
+# `pytest -n 2 --dist loadfile --no-loadscope-reorder` (make test) each worker
+# starts on one and the short ones fill in behind them.
+LONGEST_FIRST = (
+    "test_orchestration.py",
+    "test_incremental.py",
+    "test_bigquery_emulator.py",
+    "test_environments.py",
+    "test_environments_bigquery.py",
+    "test_bench.py",
+    "test_bad_input.py",
+    "test_checks_fail.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each module keeps its own order
+
+
 @pytest.fixture(scope="session")
 def run_generator() -> RunGenerator:
     return _run_generator
