@@ -79,7 +79,7 @@ lint: install  ## ruff, mypy, sqlfluff (DuckDB + BigQuery), dbt-score convention
 # Two workers (2 cores), one test module per worker at a time, the longest
 # modules first (tests/conftest.py); PYTEST_WORKERS=0 runs in this process.
 PYTEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 -m "not bench"
 
 pytest: install bq-emulator browser
 	$(PYTEST)
@@ -88,7 +88,10 @@ pytest: install bq-emulator browser
 test: install bq-emulator browser  ## every test (what CI runs): lint + pytest
 	@status=0; scripts/lint.sh || status=1; $(PYTEST) || status=1; exit $$status
 
-bench: install  ## time every step against its baseline, small and demo (BENCH_SCALES, BENCH_ARGS)
+# The bench's own checks first (tests/test_bench.py: a small run end to end,
+# every mart equal to the hand-written baseline's), then the measurements.
+bench: install  ## check the bench, then time every step against its baseline, small and demo (BENCH_SCALES, BENCH_ARGS)
+	$(BIN)/pytest -q -m bench tests/test_bench.py
 	$(BIN)/python -m bench --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
 # ~12M activity rows, Parquet read in place: a few minutes. The full

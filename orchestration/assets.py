@@ -93,6 +93,8 @@ class SaasDbtTranslator(DagsterDbtTranslator):
         for dep in spec.deps:
             key = seed_key_by_source_key.get(dep.asset_key, dep.asset_key)
             deps.setdefault(key, dep if key == dep.asset_key else AssetDep(key))
+        for seed in _seeds_read_through_views(manifest, unique_id, seeds):
+            deps.setdefault(AssetKey([RAW_GROUP, seed]), AssetDep(AssetKey([RAW_GROUP, seed])))
         return (
             spec
             if list(deps) == [d.asset_key for d in spec.deps]
@@ -119,6 +121,33 @@ class SaasDbtTranslator(DagsterDbtTranslator):
         if any(column.get("meta", {}).get("contains_pii") for column in columns):
             tags["pii"] = ""
         return tags
+
+
+def _seeds_read_through_views(
+    manifest: Mapping[str, Any], unique_id: str, seeds: set[str]
+) -> set[str]:
+    """The raw tables (seeds) a table model reads through view parents.
+
+    A job that selects the tables and not the views (the daily selector)
+    gets no edge from a view's raw table to the table model that reads the
+    view, so Dagster could run the model before the day's raw data is
+    loaded: the model depends on those raw tables directly."""
+    node = manifest["nodes"].get(unique_id, {})
+    if node.get("resource_type") != "model" or node["config"]["materialized"] == "view":
+        return set()
+    found: set[str] = set()
+    todo = list(node["depends_on"]["nodes"])
+    while todo:
+        parent = manifest["nodes"].get(todo.pop()) or {}
+        if parent.get("config", {}).get("materialized") not in ("view", "ephemeral"):
+            continue
+        for grandparent in parent["depends_on"]["nodes"]:
+            source = manifest["sources"].get(grandparent)
+            if source is not None and source["name"] in seeds:
+                found.add(source["name"])
+            else:
+                todo.append(grandparent)
+    return found
 
 
 TRANSLATOR = SaasDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -188,7 +217,11 @@ def nodes_done(artifacts: Path) -> list[str]:
     if not path.exists():  # it never got as far as running dbt
         return []
     results = json.loads(path.read_text())["results"]
-    return sorted(node_name(r["unique_id"]) for r in results if r["status"] in DONE_STATUSES)
+    return sorted(
+        node_name(r["unique_id"])
+        for r in results
+        if r["status"] in DONE_STATUSES and not r["unique_id"].startswith("operation.")
+    )
 
 
 def failure_of(artifacts: Path, command: str) -> Failure:

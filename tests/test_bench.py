@@ -6,7 +6,9 @@ time and peak memory, the figures and goals are recorded, and the
 hand-written DuckDB baseline computes every mart of the dbt project (every
 model under models/marts/, found here from the files, not from the driver)
 row for row as dbt does, on data with faulty rows of every kind, so that the
-quarantine mart is not empty. No timing is asserted.
+quarantine mart is not empty. No timing is asserted. These three are
+marked `bench`: `make bench` runs them before it measures; `make test`
+leaves them out (the run takes about two minutes of the test budget).
 
 The comparison and the SQL rendering are also checked on their own, without
 dbt: a difference beyond the tolerance, a missing row or column must show.
@@ -50,6 +52,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.mark.slow
 @pytest.mark.dbt
+@pytest.mark.bench
 def test_every_step_and_baseline_is_measured(report: dict[str, Any]) -> None:
     run = report["scales"]["small"]["runs"][0]
     for group, names in (("steps", STEPS), ("baselines", BASELINES)):
@@ -68,6 +71,7 @@ def test_every_step_and_baseline_is_measured(report: dict[str, Any]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.dbt
+@pytest.mark.bench
 def test_figures_goals_and_machine_are_recorded(report: dict[str, Any]) -> None:
     small = report["scales"]["small"]
     for figure in (
@@ -86,6 +90,7 @@ def test_figures_goals_and_machine_are_recorded(report: dict[str, Any]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.dbt
+@pytest.mark.bench
 def test_handwritten_baseline_computes_every_mart_as_dbt_does(report: dict[str, Any]) -> None:
     comparison = report["scales"]["small"]["runs"][0]["handwritten_matches_dbt"]
     assert sorted(comparison["marts"]) == MARTS

@@ -17,8 +17,9 @@ One replay is shared by the tests of this module (in file order):
 * a second project copy builds the final data from scratch (full refresh).
 
 Then: the daily job run twice changes nothing; a second concurrent run is
-turned away at once; builds killed midway complete on the next run; a
-backfill of a date range equals a full refresh.
+turned away at once; builds killed midway complete on the next run. (A
+backfill of a date range equalling a full refresh is shown through the
+orchestrator: tests/test_orchestration.py.)
 
 Feeds are append-only: a day taken back from a feed is not removed by an
 incremental run (the weekly full refresh of `incremental_refresh` does it).
@@ -482,17 +483,4 @@ def test_killed_builds_complete_on_the_next_run(replay: Replay) -> None:
 
     tables = all_materialized(reference)
     assert all_materialized(project) == tables, "a killed run left a relation behind"
-    assert compare_relations(project.database_path, reference.database_path, tables) == {}
-
-
-def test_backfill_of_a_date_range_equals_a_full_refresh(replay: Replay) -> None:
-    """The backfill vars rebuild every day of their range (here all of May)
-    and the months above them; the result still equals a full refresh."""
-    project, reference = replay.incremental, replay.full_refresh
-    shutil.copy(project.database_path, reference.database_path)
-    reference.dbt("run", "--full-refresh")
-    backfill = '{backfill_start: "2024-05-01", backfill_end: "2024-05-31"}'
-    project.dbt("run", "--selector", "daily", "--vars", backfill)
-    assert rebuilt_months(project)["int_activity_aggregated_to_user_site_months"] == 2
-    tables = all_materialized(reference)
     assert compare_relations(project.database_path, reference.database_path, tables) == {}

@@ -19,17 +19,12 @@
     )
 {%- endmacro %}
 
-{#- A keyed hash, so that a list of candidate emails cannot re-identify a
-    user (the plain md5 of customer and email could be recomputed by anyone):
-    md5(secret || md5(secret || '|' || customer || '|' || lower(email))). -#}
 {% macro user_key(customer_id, user_email) -%}
     {%- set secret = "'" ~ sql_text(user_key_secret()) ~ "'" -%}
     {{ dbt.hash(dbt.concat([secret, dbt.hash(dbt.concat([
         secret, "'|'", customer_id, "'|'", "lower(" ~ user_email ~ ")"]))])) }}
 {%- endmacro %}
 
-{#- Stable per deployment (every incremental model matches on it): changing
-    it changes every user_key, so a full refresh must follow. -#}
 {% macro user_key_secret() -%}
     {{ return(env_var('SAAS_USER_KEY_SECRET', var('user_key_default_secret'))) }}
 {%- endmacro %}
