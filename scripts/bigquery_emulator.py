@@ -137,16 +137,8 @@ def start(
 
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     log.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        str(executable),
-        "serve",
-        "--dialect",
-        "bigquery",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-    ]
+    command = [str(executable), "serve", "--dialect", "bigquery"]
+    command += ["--host", HOST, "--port", str(port)]
     with log.open("ab") as log_file:
         process = subprocess.Popen(
             command,
@@ -157,7 +149,14 @@ def start(
             cwd=PROJECT_ROOT,
         )
     pidfile.write_text(f"{process.pid}\n")
+    _wait_until_answering(process, port, pidfile, log, timeout)
+    return process.pid
 
+
+def _wait_until_answering(
+    process: subprocess.Popen[bytes], port: int, pidfile: Path, log: Path, timeout: float
+) -> None:
+    """Return once the started emulator answers; EmulatorError if it exits or times out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -167,7 +166,7 @@ def start(
                 f"log {log}:\n{_log_tail(log)}"
             )
         if is_answering(port):
-            return process.pid
+            return
         time.sleep(0.1)
     _terminate(process.pid)
     pidfile.unlink(missing_ok=True)
