@@ -84,9 +84,12 @@ PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reor
 pytest: install bq-emulator browser
 	$(PYTEST)
 
-# Lint and pytest both run even when the other fails; the target fails if either did.
+# Lint runs beside pytest (it fills the cores pytest's two workers leave idle)
+# and prints when it is done; the target fails if either failed.
 test: install bq-emulator browser  ## every test (what CI runs): lint + pytest
-	@status=0; scripts/lint.sh || status=1; $(PYTEST) || status=1; exit $$status
+	@status=0; lint_log=$$(mktemp); scripts/lint.sh > "$$lint_log" 2>&1 & lint=$$!; \
+	$(PYTEST) || status=1; wait $$lint || status=1; cat "$$lint_log"; rm -f "$$lint_log"; \
+	exit $$status
 
 # The bench's own checks first (tests/test_bench.py: a small run end to end,
 # every mart equal to the hand-written baseline's), then the measurements.

@@ -75,6 +75,7 @@ _COPY_IGNORED_PATTERNS = shutil.ignore_patterns(
     ".pytest_cache",
     ".ruff_cache",
     ".mypy_cache",
+    ".bq-emulator",
     "profiles.yml",
     "bench",
     "data",
