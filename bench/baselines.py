@@ -28,8 +28,8 @@ from typing import Any
 
 from bench import handwritten
 from bench.process_tree import Measured, measure, must
-from bench.project import REPO_ROOT
 from generator.config import RAW_TABLES as ALL_RAW_TABLES
+from orchestration.dbt_runner import REPO_ROOT
 
 LOOKUP_TABLE = "saas_internal_accounts"
 RAW_TABLES = tuple(table for table in ALL_RAW_TABLES if table != LOOKUP_TABLE)

@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.process_tree import StepFailedError, measure
-from bench.project import REPO_ROOT
 from bench.report import GOALS, print_table, summarise, verdicts
 from bench.scales import SCALES
 from bench.steps import Options, ScaleRun
+from orchestration.dbt_runner import REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "bench.json"
 TEST_COMMAND_GOAL_S = 8 * 60.0

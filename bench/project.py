@@ -9,32 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# what a copy of the project leaves behind: environments, build output,
-# generated data, local databases, the benchmark itself
-COPY_IGNORED = shutil.ignore_patterns(
-    ".venv*", ".git", "target", "logs", "dbt_packages", "*.duckdb", "*.duckdb.wal",
-    "saas_*.csv", "saas_*.parquet", "_planted_cases.json", "__pycache__", ".*_cache",
-    "profiles.yml", "bench", "data",
-)  # fmt: skip
-
-
-def dbt_executable() -> str:
-    """The ``dbt`` of the running virtualenv, else the first on PATH."""
-    sibling = Path(sys.executable).parent / "dbt"
-    if sibling.exists():
-        return str(sibling)
-    found = shutil.which("dbt")
-    if found is None:
-        raise FileNotFoundError("no dbt executable: activate the project's virtualenv")
-    return found
+from orchestration.dbt_runner import DbtProject
 
 
 @dataclass(frozen=True)
@@ -46,19 +26,13 @@ class ProjectCopy:
 
     @classmethod
     def create(cls, destination: Path, memory_limit: str, threads: int | None) -> ProjectCopy:
-        """Copy the project to ``destination``, with the example profile (DuckDB, `dev`)."""
-        shutil.copytree(REPO_ROOT, destination, ignore=COPY_IGNORED)
-        shutil.copy(REPO_ROOT / "profiles.example.yml", destination / "profiles.yml")
-        env = {
-            "DBT_PROFILES_DIR": str(destination),
-            "DBT_DUCKDB_PATH": str(destination / "saas.duckdb"),
-            "DBT_TARGET": "dev",
-            "DBT_DUCKDB_MEMORY_LIMIT": memory_limit,
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
+        """Copy the project to ``destination`` (as the tests do: code and config,
+        no data), with the example profile (DuckDB, `dev`)."""
+        env = {"DBT_DUCKDB_MEMORY_LIMIT": memory_limit}
         if threads:
             env["DBT_THREADS"] = str(threads)
-        return cls(root=destination, env=env)
+        project = DbtProject.copy_of_repo(destination, **env)
+        return cls(root=project.root, env=project.env)
 
     @property
     def seeds_dir(self) -> Path:

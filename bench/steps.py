@@ -37,8 +37,9 @@ from typing import Any
 
 from bench import baselines
 from bench.process_tree import Measured, measure, must
-from bench.project import REPO_ROOT, ProjectCopy, dbt_executable, run_results_summary
+from bench.project import ProjectCopy, run_results_summary
 from bench.scales import BenchScale
+from orchestration.dbt_runner import DBT, REPO_ROOT
 
 GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
 BUILD = ("build", "--exclude", "resource_type:seed", "resource_type:unit_test")
@@ -101,7 +102,7 @@ class ScaleRun:
         dbt_vars: dict[str, Any] = dict(FAULTY_DATA_VARS) if self.options.plant_faults else {}
         if self.scale.parquet:
             dbt_vars |= {"raw_parquet_path": str(self.raw_link), "raw_loaded_by_seeds": False}
-        command = [dbt_executable(), *args, *(["--vars", json.dumps(dbt_vars)] if dbt_vars else [])]
+        command = [DBT, *args, *(["--vars", json.dumps(dbt_vars)] if dbt_vars else [])]
         return measure(command, cwd=self.project.root, env=self.project.full_env())
 
     def dbt_step(self, *args: str) -> dict[str, Any]:
