@@ -21,7 +21,6 @@ import datetime as dt
 import filecmp
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -53,6 +52,7 @@ from orchestration.database import compare_relations, materialized_relations
 from orchestration.dbt_runner import DbtProject
 from orchestration.freshness import FreshnessConfig
 from orchestration.jobs import build_definitions
+from tests.browser import headless_chromium
 
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
@@ -64,8 +64,6 @@ HIDDEN = "time_spine_months"  # a static table: the daily job reads it, never bu
 CORRUPTED_DAY = dt.date(2024, 6, 10)  # older than the daily job's lookback
 WINDOW = {"backfill_start": "2024-06-09", "backfill_end": "2024-06-11"}  # around it
 BROKEN_CHECK = "unique_saas_internal_accounts_customer_id"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update"]
 
 
 @dataclass
@@ -384,17 +382,13 @@ def test_a_failed_blocking_check_stops_downstream_and_alerts(
 def test_asset_graph_shows_fct_site_months_and_its_upstream(
     deployment: Deployment, served: Served
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
     manifest = json.loads(deployment.project.manifest_path.read_text())
     parents = {
         unique_id.split(".")[-1]
         for unique_id in manifest["parent_map"]["model.saas_usage.fct_site_months"]
         if unique_id.startswith("model.")
     }
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with headless_chromium() as browser:
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.goto(f"{served.url}/assets/fct_site_months?view=lineage&lineageScope=upstream")
         # a node's label may be shortened; its tooltip holds the full name
@@ -407,7 +401,6 @@ def test_asset_graph_shows_fct_site_months_and_its_upstream(
                 "[data-tooltip]", "nodes => nodes.map(n => n.getAttribute('data-tooltip'))"
             )
         )
-        browser.close()
     assert "fct_site_months" in shown
     assert parents and parents <= shown, parents - shown
     assert {"intermediate", "marts"} <= shown  # the layers' groups

@@ -1,8 +1,8 @@
 """The visual usage report (`python -m report`), end to end on `small` data.
 
 Builds the real project once (generate, `dbt seed`, `dbt build`), runs the
-report command, opens the HTML in headless Chromium (Debian's
-/usr/bin/chromium driven by Playwright; Playwright's own browser is never
+report command, opens the HTML in headless Chromium (the machine's, found by
+tests/browser.py, driven by Playwright; Playwright's own browser is never
 downloaded) with every non-file request blocked, and checks that each chart
 drew (SVG marks in the DOM, a non-blank screenshot), that the page logged no
 error or warning and asked for nothing over the network, and that the numbers
@@ -32,19 +32,10 @@ from report import cli
 from report.charts import RAISED_COLOURS
 from report.queries import SIGNALS, marts_read, report_queries
 from report.semantic import SemanticLayer
+from tests.browser import headless_chromium
 
 pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))  # Debian's package
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CHARTS = (
     "chart-active-users",
     "chart-industries",
@@ -108,9 +99,7 @@ def report_html(project: DbtProject) -> Path:
 
 @pytest.fixture(scope="session")
 def rendered(report_html: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import Route
 
     seen = Rendered(url=report_html.as_uri())
 
@@ -120,57 +109,53 @@ def rendered(report_html: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         else:
             route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            # A zone far from UTC: month labels must not slip to the previous month.
-            context = browser.new_context(
-                viewport={"width": 1200, "height": 900}, timezone_id="America/Los_Angeles"
+    with headless_chromium() as browser:
+        # A zone far from UTC: month labels must not slip to the previous month.
+        context = browser.new_context(
+            viewport={"width": 1200, "height": 900}, timezone_id="America/Los_Angeles"
+        )
+        context.route("**/*", only_the_file)
+        context.on("request", lambda request: seen.requests.append(request.url))
+        page = context.new_page()
+        page.on("console", lambda message: seen.console.append((message.type, message.text)))
+        page.on("pageerror", lambda error: seen.console.append(("pageerror", str(error))))
+        page.goto(seen.url)
+        page.wait_for_selector("body[data-charts-rendered]", state="attached", timeout=30_000)
+        seen.charts_rendered = page.get_attribute("body", "data-charts-rendered")
+        seen.charts_failed = page.get_attribute("body", "data-charts-failed")
+        for chart in CHARTS:
+            selector = f"#{chart}"
+            seen.chart_state[chart] = page.get_attribute(selector, "data-rendered")
+            seen.chart_marks[chart] = page.locator(f"{selector} svg g.role-mark > *").count()
+            seen.chart_text[chart] = page.locator(f"{selector} svg").first.text_content() or ""
+            seen.screenshots[chart] = page.locator(selector).screenshot()
+        seen.raised_signal_dots = page.locator(
+            f'#chart-onboarding svg g.mark-symbol.role-mark > path[fill="{RAISED_COLOUR}"]'
+        ).count()
+        seen.background_bars = page.locator(
+            "#chart-background svg g.mark-rect.role-mark > path"
+        ).count()
+        seen.onboarding_bars = page.locator(
+            "#chart-onboarding svg g.mark-rect.role-mark > path"
+        ).count()
+        seen.kpis = page.eval_on_selector_all(
+            "[data-kpi]",
+            "els => Object.fromEntries(els.map(e => [e.dataset.kpi, e.textContent.trim()]))",
+        )
+        seen.table_rows = page.eval_on_selector_all(
+            "table[id]",
+            "els => Object.fromEntries(els.map(e => [e.id, e.tBodies[0].rows.length]))",
+        )
+        seen.captions = [
+            (
+                figure.locator("p.how").inner_text(),
+                figure.locator("p.definition").inner_text(),
             )
-            context.route("**/*", only_the_file)
-            context.on("request", lambda request: seen.requests.append(request.url))
-            page = context.new_page()
-            page.on("console", lambda message: seen.console.append((message.type, message.text)))
-            page.on("pageerror", lambda error: seen.console.append(("pageerror", str(error))))
-            page.goto(seen.url)
-            page.wait_for_selector("body[data-charts-rendered]", state="attached", timeout=30_000)
-            seen.charts_rendered = page.get_attribute("body", "data-charts-rendered")
-            seen.charts_failed = page.get_attribute("body", "data-charts-failed")
-            for chart in CHARTS:
-                selector = f"#{chart}"
-                seen.chart_state[chart] = page.get_attribute(selector, "data-rendered")
-                seen.chart_marks[chart] = page.locator(f"{selector} svg g.role-mark > *").count()
-                seen.chart_text[chart] = page.locator(f"{selector} svg").first.text_content() or ""
-                seen.screenshots[chart] = page.locator(selector).screenshot()
-            seen.raised_signal_dots = page.locator(
-                f'#chart-onboarding svg g.mark-symbol.role-mark > path[fill="{RAISED_COLOUR}"]'
-            ).count()
-            seen.background_bars = page.locator(
-                "#chart-background svg g.mark-rect.role-mark > path"
-            ).count()
-            seen.onboarding_bars = page.locator(
-                "#chart-onboarding svg g.mark-rect.role-mark > path"
-            ).count()
-            seen.kpis = page.eval_on_selector_all(
-                "[data-kpi]",
-                "els => Object.fromEntries(els.map(e => [e.dataset.kpi, e.textContent.trim()]))",
-            )
-            seen.table_rows = page.eval_on_selector_all(
-                "table[id]",
-                "els => Object.fromEntries(els.map(e => [e.id, e.tBodies[0].rows.length]))",
-            )
-            seen.captions = [
-                (
-                    figure.locator("p.how").inner_text(),
-                    figure.locator("p.definition").inner_text(),
-                )
-                for figure in page.locator("figure").all()
-            ]
-            seen.page_screenshot = page.screenshot(full_page=True)
-            shots = tmp_path_factory.mktemp("report_screenshots")
-            (shots / "usage_report.png").write_bytes(seen.page_screenshot)
-        finally:
-            browser.close()
+            for figure in page.locator("figure").all()
+        ]
+        seen.page_screenshot = page.screenshot(full_page=True)
+        shots = tmp_path_factory.mktemp("report_screenshots")
+        (shots / "usage_report.png").write_bytes(seen.page_screenshot)
     yield seen
 
 
