@@ -31,10 +31,13 @@ def project_vars(project_root: Path) -> dict[str, Any]:
     """The ``vars`` of the project's dbt_project.yml."""
     config = yaml.safe_load((project_root / "dbt_project.yml").read_text())
     variables = dict(config.get("vars") or {})
-    # the key of user_key, as macros/utils/text.sql takes it
-    default = variables["user_key_default_secret"]
-    variables["user_key_secret"] = os.environ.get("SAAS_USER_KEY_SECRET", default)
+    variables["user_key_secret"] = user_key_secret(variables)
     return variables
+
+
+def user_key_secret(variables: dict[str, Any]) -> str:
+    """The key of user_key, taken as macros/utils/text.sql takes it (now, from the environment)."""
+    return os.environ.get("SAAS_USER_KEY_SECRET", variables["user_key_default_secret"])
 
 
 def sql_literal(value: Any) -> str:

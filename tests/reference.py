@@ -11,16 +11,16 @@ input separately.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-VARS = yaml.safe_load((Path(__file__).resolve().parents[1] / "dbt_project.yml").read_text())["vars"]
+from bench.handwritten import project_vars, user_key_secret
+
+VARS = project_vars(Path(__file__).resolve().parents[1])
 LICENCE_ORDER = list(VARS["license_types"])
 ACTIVITY_TYPES = list(VARS["activity_types"])
 JOB_TYPES = list(VARS["background_job_types"])
@@ -31,7 +31,7 @@ GIB = 1024**3
 
 def user_key(customer_id: str, email: str) -> str:
     """The keyed hash of macros/utils/text.sql, with the secret the build used."""
-    secret = os.environ.get("SAAS_USER_KEY_SECRET", VARS["user_key_default_secret"])
+    secret = user_key_secret(VARS)
     inner = hashlib.md5(f"{secret}|{customer_id}|{email.lower()}".encode()).hexdigest()
     return hashlib.md5(f"{secret}{inner}".encode()).hexdigest()
 
