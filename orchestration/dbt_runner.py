@@ -37,10 +37,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from orchestration import parse_state
+
 if TYPE_CHECKING:
     import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# A partial_parse.msgpack that new copies of the project start from, if set
+PARSE_STATE_ENV = "SAAS_DBT_PARSE_STATE"
 GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
 BIN_DIR = Path(sys.executable).parent
 # The virtualenv's dbt when there is one, else the first on PATH.
@@ -53,6 +57,7 @@ _DUCKDB_FILES = {
     "ci": ("DBT_DUCKDB_CI_PATH", "ci.duckdb"),
     "prod": ("DBT_DUCKDB_PROD_PATH", "prod.duckdb"),
 }
+_DUCKDB_PATH_VARS = tuple(variable for variable, _ in _DUCKDB_FILES.values())
 
 # What a copy of the project leaves behind: data, build output, caches,
 # venvs; but the committed lookup seeds/saas_internal_accounts.csv.
@@ -136,6 +141,9 @@ class DbtProject:
         build output) in ``destination``, with its own profile and DuckDB file."""
         shutil.copytree(source, destination, ignore=_copy_ignored)
         shutil.copy(source / "profiles.example.yml", destination / "profiles.yml")
+        # a parse state to start from (tests/conftest.py sets one per session)
+        cache = os.environ.get(PARSE_STATE_ENV)
+        parse_state.seed(destination / "target", Path(cache) if cache else None)
         base = {
             "DBT_PROFILES_DIR": str(destination),
             "DBT_DUCKDB_PATH": str(destination / "saas.duckdb"),
@@ -191,9 +199,14 @@ class DbtProject:
         """Run ``dbt ARGS`` in the project as a child process.
 
         A non-zero exit raises DbtError carrying the output's tail, unless
-        ``check`` is false (the jobs read the exit code themselves).
+        ``check`` is false (the jobs read the exit code themselves). The
+        DuckDB files inside the project folder are given to dbt relative to
+        it, which is where dbt runs.
         """
-        run = run_command([DBT, *args], cwd=self.root, env=self.full_env(extra_env), echo=echo)
+        # dbt's parse state is portable between copies of the project (parse_state.py)
+        parse_state.relocate(self.target_dir, self.root)
+        env = parse_state.portable_env(self.full_env(extra_env), self.root, _DUCKDB_PATH_VARS)
+        run = run_command([DBT, *args], cwd=self.root, env=env, echo=echo)
         if check and not run.ok:
             raise DbtError(f"dbt {' '.join(args)} exited {run.returncode}\n{run.output[-8000:]}")
         return run

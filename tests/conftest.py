@@ -24,14 +24,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from filelock import FileLock
 
+from conventions.parse import add_placeholder_seeds, missing_seeds
 from generator.config import RAW_TABLES
-from orchestration.dbt_runner import DbtProject
+from orchestration import parse_state
+from orchestration.dbt_runner import PARSE_STATE_ENV, DbtProject
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
@@ -73,6 +76,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: each module keeps its own order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_parse_state(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path | None]:
+    """One full ``dbt parse`` per test run: the parse state every new copy of the
+    project starts from (orchestration/parse_state.py), so that each copy's
+    first dbt command re-parses only what differs instead of everything.
+
+    Parsed in a copy with an empty file for each generated seed (the seeds'
+    properties then apply, as they do in a copy with data); shared by the
+    xdist workers. Skipped when no selected test runs dbt."""
+    if not any(item.get_closest_marker("dbt") for item in request.session.items):
+        yield None
+        return
+    shared = tmp_path_factory.getbasetemp().parent / "dbt_parse_state"
+    state = shared / "project" / "target" / parse_state.STATE_FILE
+    shared.mkdir(exist_ok=True)
+    with FileLock(str(shared / "lock")):
+        if not state.exists():
+            template = DbtProject.copy_of_repo(shared / "project")
+            add_placeholder_seeds(template.root, missing_seeds(template.root))
+            template.dbt("parse")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(PARSE_STATE_ENV, str(state))
+        yield state
 
 
 @pytest.fixture(scope="session")
