@@ -57,7 +57,7 @@ _DUCKDB_FILES = {
     "ci": ("DBT_DUCKDB_CI_PATH", "ci.duckdb"),
     "prod": ("DBT_DUCKDB_PROD_PATH", "prod.duckdb"),
 }
-_DUCKDB_PATH_VARS = tuple(variable for variable, _ in _DUCKDB_FILES.values())
+DUCKDB_PATH_VARS = tuple(variable for variable, _ in _DUCKDB_FILES.values())
 
 # What a copy of the project leaves behind: data, build output, caches,
 # venvs; but the committed lookup seeds/saas_internal_accounts.csv.
@@ -144,6 +144,7 @@ class DbtProject:
         # a parse state to start from (tests/conftest.py sets one per session)
         cache = os.environ.get(PARSE_STATE_ENV)
         parse_state.seed(destination / "target", Path(cache) if cache else None)
+        parse_state.relocate(destination / "target", destination.resolve())
         base = {
             "DBT_PROFILES_DIR": str(destination),
             "DBT_DUCKDB_PATH": str(destination / "saas.duckdb"),
@@ -200,16 +201,19 @@ class DbtProject:
 
         A non-zero exit raises DbtError carrying the output's tail, unless
         ``check`` is false (the jobs read the exit code themselves). The
-        DuckDB files inside the project folder are given to dbt relative to
-        it, which is where dbt runs.
+        environment is ``dbt_env``'s.
         """
-        # dbt's parse state is portable between copies of the project (parse_state.py)
-        parse_state.relocate(self.target_dir, self.root)
-        env = parse_state.portable_env(self.full_env(extra_env), self.root, _DUCKDB_PATH_VARS)
-        run = run_command([DBT, *args], cwd=self.root, env=env, echo=echo)
+        run = run_command([DBT, *args], cwd=self.root, env=self.dbt_env(extra_env), echo=echo)
         if check and not run.ok:
             raise DbtError(f"dbt {' '.join(args)} exited {run.returncode}\n{run.output[-8000:]}")
         return run
+
+    def dbt_env(self, extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment of a dbt command run in the project folder (cwd), with
+        the project's parse state made ready for it: dbt's parse state is then
+        portable between copies of the project (parse_state.py)."""
+        parse_state.relocate(self.target_dir, self.root)
+        return parse_state.portable_env(self.full_env(extra_env), self.root, DUCKDB_PATH_VARS)
 
     def parse_in_process(self) -> Path:
         """``dbt parse`` through dbtRunner in this process; the manifest's path.
@@ -223,6 +227,9 @@ class DbtProject:
         # Parsed into a folder of this process's own, then swapped in whole:
         # another process (a run, a code server) may be reading the manifest.
         scratch = self.target_dir / f".parse-{os.getpid()}"
+        # from the project's parse state, so that dbt re-parses what changed only
+        parse_state.relocate(self.target_dir, self.root)
+        parse_state.seed(scratch, self.target_dir / parse_state.STATE_FILE)
         result = dbtRunner().invoke(
             [
                 "parse",

@@ -76,7 +76,7 @@ def relocate(target_dir: Path, root: Path) -> None:
 
 def seed(target_dir: Path, state: Path | None) -> None:
     """Start ``target_dir`` with the parse state ``state`` (nothing if None or
-    missing); ``relocate`` adapts it on the first dbt command."""
+    missing); ``relocate`` then adapts it to its project folder."""
     if state is not None and state.is_file():
         target_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(state, target_dir / STATE_FILE)

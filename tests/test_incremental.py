@@ -5,8 +5,9 @@ second writer is turned away. Real dbt runs on generated `small` data.
 One replay is shared by the tests of this module (in file order):
 
 * an initial full build of the data through ``D0``;
-* then one incremental build per day for ``REPLAY_DAYS`` days across the
-  May/June month boundary, each day's data regenerated with ``--through``
+* then the incremental builds of ``RUN_DAYS`` across the May/June month
+  boundary, two days apart (the day between arrives with the next run, as
+  after a missed run), each run's data regenerated with ``--through``
   (prefix-stable) plus rows planted to arrive late or out of order: a late
   row inside the lookback, a late row far older than the lookback, a late
   exact duplicate, rows with an unparseable date, a site whose row arrives
@@ -59,8 +60,11 @@ pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
 RUN_DAILY = "orchestration.daily_job"
 D0 = dt.date(2024, 5, 30)  # the initial full build covers the data through this day
-REPLAY_DAYS = 5  # 2024-05-31 .. 2024-06-04: crosses the month boundary
-LAST_DAY = D0 + dt.timedelta(days=REPLAY_DAYS)
+# The days a run loads and builds (the data through that day): the month
+# boundary is crossed; 06-01 and 06-03 arrive with the run of the next day.
+# Every planted row below arrives on a run day or on the day before one.
+RUN_DAYS = (dt.date(2024, 5, 31), dt.date(2024, 6, 2), dt.date(2024, 6, 4))
+LAST_DAY = RUN_DAYS[-1]
 NEW_SITE = "A99999999991"
 
 
@@ -298,9 +302,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     incremental.dbt("run")  # the deployment: every model, views included
 
     walls: list[float] = []
-    day = D0
-    while day < LAST_DAY:
-        day += dt.timedelta(days=1)
+    for day in RUN_DAYS:
         generate(incremental, arrivals, day)
         load_raw(incremental)
         if day < LAST_DAY:
@@ -470,7 +472,7 @@ def test_killed_builds_complete_on_the_next_run(replay: Replay) -> None:
         process = subprocess.Popen(
             command,
             cwd=project.root,
-            env=project.full_env(),
+            env=project.dbt_env(),  # as project.dbt's: its parse state is dbt's
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -47,9 +47,10 @@ from dagster import (
 from dagster._core.instance.ref import InstanceRef
 from dagster_graphql import DagsterGraphQLClient
 
+from orchestration import parse_state
 from orchestration.assets import DbtBuildConfig, nodes_done
 from orchestration.database import compare_relations, materialized_relations
-from orchestration.dbt_runner import DbtProject
+from orchestration.dbt_runner import DUCKDB_PATH_VARS, DbtProject
 from orchestration.freshness import FreshnessConfig
 from orchestration.jobs import build_definitions
 from tests.browser import headless_chromium
@@ -89,8 +90,10 @@ def rename(database: Path, table: str, to: str) -> None:
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("orchestration") / "project")
     with pytest.MonkeyPatch.context() as env, DagsterInstance.ephemeral() as instance:
-        # dagster-dbt runs dbt with this process's environment
-        for name, value in {**project.env, **SETTINGS}.items():
+        # dagster-dbt runs dbt with this process's environment, the DuckDB file
+        # relative to the project as DbtProject.dbt gives it (parse_state.py)
+        portable = parse_state.portable_env(project.env, project.root, DUCKDB_PATH_VARS)
+        for name, value in {**portable, **SETTINGS}.items():
             env.setenv(name, value)
         env.delenv("DAGSTER_HOME", raising=False)
         project.generate(*GENERATOR_ARGS, "--through", D0.isoformat())
