@@ -11,7 +11,11 @@ Generator fixtures (session-scoped, built once per test session):
 * ``run_generator``: a function running ``scripts/generate_saas_data.py`` with
   extra arguments in a subprocess and returning the ``CompletedProcess``.
 
-dbt fixture (session-scoped):
+dbt fixtures (session-scoped):
+
+* ``dbt_parse_state`` (autouse when a selected test runs dbt): one full
+  ``dbt parse`` per run, whose state every ``DbtProject.copy_of`` copy starts
+  from (orchestration/parse_state.py; tests/test_parse_state.py checks it).
 
 * ``small_built``: an isolated copy of the dbt project with ``--scale small``
   data (seed 7) after a real ``dbt seed`` and ``dbt build`` on its own DuckDB
@@ -22,6 +26,7 @@ dbt fixture (session-scoped):
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -92,7 +97,9 @@ def dbt_parse_state(
     if not any(item.get_closest_marker("dbt") for item in request.session.items):
         yield None
         return
-    shared = tmp_path_factory.getbasetemp().parent / "dbt_parse_state"
+    base = tmp_path_factory.getbasetemp()
+    # xdist: each worker's base is inside the run's, which the workers share
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "dbt_parse_state"
     state = shared / "project" / "target" / parse_state.STATE_FILE
     shared.mkdir(exist_ok=True)
     with FileLock(str(shared / "lock")):
