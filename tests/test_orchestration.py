@@ -279,10 +279,11 @@ class Scenario:
     failures: str
 
 
-def corrupt_a_day(database: Path) -> None:
-    with duckdb.connect(str(database)) as connection:
+def corrupt_a_day(project: DbtProject) -> None:
+    with duckdb.connect(str(project.database_path)) as connection:
         connection.execute(
-            "update int_user_activity_checked set event_count = event_count + 1000 "
+            f"update {project.relation('int_user_activity_checked')} "
+            "set event_count = event_count + 1000 "
             "where partition_date = ? and dq_reason_code is null",
             [CORRUPTED_DAY],
         )
@@ -307,7 +308,7 @@ def wait_for_both(served: Served, runs: tuple[str, str]) -> list[Any]:
 @pytest.fixture(scope="module")
 def scenario(deployment: Deployment, served: Served, small_built: DbtProject) -> Scenario:
     project = deployment.project
-    corrupt_a_day(project.database_path)
+    corrupt_a_day(project)
     tables = materialized_relations(project.manifest_path)
     corrupted = compare_relations(project.database_path, small_built.database_path, tables)
     backfill = served.client.submit_job_execution(
