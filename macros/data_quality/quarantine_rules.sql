@@ -32,18 +32,6 @@
                           'not coalesce(' ~ in_values(column, var(rule['values'])) ~ ', false)',
                           "'" ~ column ~ " ' || " ~ shown ~ " || ' is not one of "
                           ~ sql_text(var(rule['values']) | join(', ')) ~ "'") -%}
-    {%- elif rule['check'] == 'known_customer' -%}
-        {%- set result = ('unknown_customer', 'not is_known_customer',
-                          "'customer_id \"' || customer_id || '\" is not a clean customer'") -%}
-    {%- elif rule['check'] == 'known_site' -%}
-        {%- set result = ('orphan_site', 'site_customer_id is null',
-                          "'site_id \"' || site_id || '\" is not a clean site'") -%}
-    {%- elif rule['check'] == 'site_of_customer' -%}
-        {%- set result = ('site_customer_mismatch', 'site_customer_id <> customer_id',
-                          "'site_id \"' || site_id || '\" belongs to customer ' || site_customer_id") -%}
-    {%- elif rule['check'] == 'known_user' -%}
-        {%- set result = ('unknown_user', 'user_registration_date is null',
-                          "'user_email is not a clean user of customer ' || customer_id") -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "quarantine_rules of " ~ this ~ ": unknown check " ~ rule) }}
@@ -51,32 +39,84 @@
     {{ return({'code': result[0], 'fails': result[1], 'message': result[2]}) }}
 {%- endmacro %}
 
-{#- `row_reason_code` and `row_reason_message` of the first of `rules` (a
-    model's quarantine_rules) a row breaks, null when it breaks none.
-    `keys_valid_when`: a condition under which the row's keys are known to be
-    present and well formed (it matched clean lookups by them), so that its
-    key checks (present, format: regular expressions, the costliest checks
-    over 100M+ rows) are only evaluated for the other rows. -#}
-{% macro dq_row_reason(rules, keys_valid_when=none) -%}
-    {%- set checks = [] -%}
+{#- `rows` (a CTE) joined to the clean lookups its `rules` (a model's
+    quarantine_rules) check against, with `row_reason_code` and
+    `row_reason_message` of the first rule a row breaks (null when none).
+    A lookup: its join, the columns it adds, its checks (reason code, failing
+    condition, message), and the condition of a row that matched it by keys
+    it `vouches` for (present and well formed). Where the lookups vouch for
+    every key the rules check, such a row skips its key checks (present,
+    format: regular expressions, the costliest checks over 100M+ rows). -#}
+{% macro dq_checked_rows(rows, rules) -%}
+    {%- set all_lookups = {
+        'customers': {'model': 'int_customers_checked',
+            'on': 'feed.customer_id = customers.customer_id and customers.dq_reason_code is null',
+            'adds': ['customers.customer_id is not null as is_known_customer'],
+            'vouches': ['customer_id'], 'matched': 'is_known_customer', 'checks': {
+            'known_customer': ('unknown_customer', 'not is_known_customer',
+                               "'customer_id \"' || customer_id || '\" is not a clean customer'")}},
+        'sites': {'model': 'int_sites_checked',
+            'on': 'feed.site_id = sites.site_id and sites.dq_reason_code is null',
+            'adds': ['sites.customer_id as site_customer_id'],
+            'vouches': ['site_id', 'customer_id'], 'matched': 'site_customer_id = customer_id',
+            'checks': {
+            'known_site': ('orphan_site', 'site_customer_id is null',
+                           "'site_id \"' || site_id || '\" is not a clean site'"),
+            'site_of_customer': ('site_customer_mismatch', 'site_customer_id <> customer_id',
+                "'site_id \"' || site_id || '\" belongs to customer ' || site_customer_id")}},
+        'users': {'model': 'int_users_deduplicated',
+            'on': 'feed.customer_id = users.customer_id and feed.user_email = users.user_email',
+            'adds': ['users.user_key as clean_user_key',
+                     'users.registration_date as user_registration_date'],
+            'vouches': ['customer_id', 'user_email'],
+            'matched': 'user_registration_date is not null', 'checks': {
+            'known_user': ('unknown_user', 'user_registration_date is null',
+                           "'user_email is not a clean user of customer ' || customer_id")}},
+    } -%}
+    {%- set lookups, lookup_checks, vouched, matched, keys, checks = {}, {}, [], [], [], [] -%}
+    {%- for alias, lookup in all_lookups.items()
+          if rules | selectattr('check', 'in', lookup['checks']) | list -%}
+        {%- do lookups.update({alias: lookup}) or lookup_checks.update(lookup['checks']) -%}
+        {%- do vouched.extend(lookup['vouches']) or matched.append(lookup['matched']) -%}
+    {%- endfor -%}
+    {%- for rule in rules if rule['check'] in ['present', 'format'] -%}
+        {%- do keys.extend(rule.get('columns', [rule.get('column')])) -%}
+    {%- endfor -%}
+    {%- set vouched_when = matched | join(' and ')
+                           if keys | reject('in', vouched) | list == [] else none -%}
     {%- for rule in rules -%}
-        {%- set check = dq_rule(rule) -%}
-        {%- if keys_valid_when and rule['check'] in ['present', 'format'] -%}
-            {%- do check.update({'fails': 'not coalesce(' ~ keys_valid_when ~ ', false) and ('
+        {%- set found = lookup_checks.get(rule['check']) -%}
+        {%- set check = dq_rule(rule) if not found
+                        else {'code': found[0], 'fails': found[1], 'message': found[2]} -%}
+        {%- if vouched_when and rule['check'] in ['present', 'format'] -%}
+            {%- do check.update({'fails': 'not coalesce(' ~ vouched_when ~ ', false) and ('
                                  ~ check.fails ~ ')'}) -%}
         {%- endif -%}
         {%- do checks.append(check) -%}
     {%- endfor -%}
-    case
-        {%- for check in checks %}
-        when {{ check.fails }} then '{{ check.code }}'
+    select
+        *,
+        case
+            {%- for check in checks %}
+            when {{ check.fails }} then '{{ check.code }}'
+            {%- endfor %}
+        end as row_reason_code,
+        case
+            {%- for check in checks %}
+            when {{ check.fails }} then {{ check.message }}
+            {%- endfor %}
+        end as row_reason_message
+    from (
+        select
+            feed.*
+            {%- for lookup in lookups.values() %}{% for column in lookup['adds'] %},
+            {{ column }}
+            {%- endfor %}{% endfor %}
+        from {{ rows }} as feed
+        {%- for alias, lookup in lookups.items() %}
+        left join {{ ref(lookup['model']) }} as {{ alias }} on {{ lookup['on'] }}
         {%- endfor %}
-    end as row_reason_code,
-    case
-        {%- for check in checks %}
-        when {{ check.fails }} then {{ check.message }}
-        {%- endfor %}
-    end as row_reason_message
+    ) as joined
 {%- endmacro %}
 
 {#- The final verdict of a row: its row-level reason, else a duplicate among

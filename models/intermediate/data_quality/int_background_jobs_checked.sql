@@ -38,37 +38,9 @@ jobs as (
 
 ),
 
-sites as (
-
-    select
-        site_id,
-        customer_id
-    from {{ ref('int_sites_checked') }}
-    where dq_reason_code is null
-
-),
-
-joined as (
-
-    select
-        jobs.*,
-        sites.customer_id as site_customer_id
-    from jobs
-    left join sites
-        on jobs.site_id = sites.site_id
-
-),
-
 row_checked as (
 
-    select
-        *,
-        -- a row on a clean site of its customer has well-formed keys
-        {{ dq_row_reason(
-            quarantine_rules,
-            keys_valid_when='site_customer_id = customer_id'
-        ) }}
-    from joined
+    {{ dq_checked_rows('jobs', quarantine_rules) }}
 
 ),
 

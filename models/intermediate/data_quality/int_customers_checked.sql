@@ -23,10 +23,7 @@ customers as (
 
 row_checked as (
 
-    select
-        *,
-        {{ dq_row_reason(quarantine_rules) }}
-    from customers
+    {{ dq_checked_rows('customers', quarantine_rules) }}
 
 ),
 

@@ -21,31 +21,9 @@ sites as (
 
 ),
 
-customers as (
-
-    select customer_id
-    from {{ ref('int_customers_checked') }}
-    where dq_reason_code is null
-
-),
-
-joined as (
-
-    select
-        sites.*,
-        customers.customer_id is not null as is_known_customer
-    from sites
-    left join customers
-        on sites.customer_id = customers.customer_id
-
-),
-
 row_checked as (
 
-    select
-        *,
-        {{ dq_row_reason(quarantine_rules) }}
-    from joined
+    {{ dq_checked_rows('sites', quarantine_rules) }}
 
 ),
 

@@ -74,42 +74,12 @@ duplicate_candidates as (
 
 ),
 
-sites as (
-
-    select
-        site_id,
-        customer_id
-    from {{ ref('int_sites_checked') }}
-    where dq_reason_code is null
-
-),
-
-users as (
-
-    select
-        customer_id,
-        user_email,
-        user_key,
-        registration_date
-    from {{ ref('int_users_deduplicated') }}
-
-),
-
-joined as (
+flagged as (
 
     select
         activity.*,
-        users.user_key as clean_user_key,
-        sites.customer_id as site_customer_id,
-        users.registration_date as user_registration_date,
         duplicate_candidates.candidate_hash is not null as is_duplicate_candidate
     from activity
-    left join sites
-        on activity.site_id = sites.site_id
-    left join users
-        on
-            activity.customer_id = users.customer_id
-            and activity.user_email = users.user_email
     left join duplicate_candidates
         on
             {{ row_hash([
@@ -119,16 +89,10 @@ joined as (
 
 ),
 
+-- a row on a clean site of its customer by a clean user has well-formed keys
 row_checked as (
 
-    select
-        *,
-        -- a row on a clean site of its customer by a clean user has well-formed keys
-        {{ dq_row_reason(
-            quarantine_rules,
-            keys_valid_when='site_customer_id = customer_id and user_registration_date is not null'
-        ) }}
-    from joined
+    {{ dq_checked_rows('flagged', quarantine_rules) }}
 
 ),
 

@@ -28,33 +28,9 @@ users as (
 
 ),
 
-sites as (
-
-    select
-        site_id,
-        customer_id
-    from {{ ref('int_sites_checked') }}
-    where dq_reason_code is null
-
-),
-
-joined as (
-
-    select
-        users.*,
-        sites.customer_id as site_customer_id
-    from users
-    left join sites
-        on users.site_id = sites.site_id
-
-),
-
 row_checked as (
 
-    select
-        *,
-        {{ dq_row_reason(quarantine_rules) }}
-    from joined
+    {{ dq_checked_rows('users', quarantine_rules) }}
 
 ),
 
