@@ -32,6 +32,18 @@
                           'not coalesce(' ~ in_values(column, var(rule['values'])) ~ ', false)',
                           "'" ~ column ~ " ' || " ~ shown ~ " || ' is not one of "
                           ~ sql_text(var(rule['values']) | join(', ')) ~ "'") -%}
+    {%- elif rule['check'] == 'known_customer' -%}
+        {%- set result = ('unknown_customer', 'not is_known_customer',
+                          "'customer_id \"' || customer_id || '\" is not a clean customer'") -%}
+    {%- elif rule['check'] == 'known_site' -%}
+        {%- set result = ('orphan_site', 'site_customer_id is null',
+                          "'site_id \"' || site_id || '\" is not a clean site'") -%}
+    {%- elif rule['check'] == 'site_of_customer' -%}
+        {%- set result = ('site_customer_mismatch', 'site_customer_id <> customer_id',
+                          "'site_id \"' || site_id || '\" belongs to customer ' || site_customer_id") -%}
+    {%- elif rule['check'] == 'known_user' -%}
+        {%- set result = ('unknown_user', 'user_registration_date is null',
+                          "'user_email is not a clean user of customer ' || customer_id") -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "quarantine_rules of " ~ this ~ ": unknown check " ~ rule) }}
@@ -39,57 +51,31 @@
     {{ return({'code': result[0], 'fails': result[1], 'message': result[2]}) }}
 {%- endmacro %}
 
-{#- `rows` (a CTE) joined to the clean lookups its `rules` (a model's
-    quarantine_rules) check against, with `row_reason_code` and
-    `row_reason_message` of the first rule a row breaks (null when none).
-    A lookup: its join, the columns it adds, its checks (reason code, failing
-    condition, message), and the condition of a row that matched it by keys
-    it `vouches` for (present and well formed). Where the lookups vouch for
-    every key the rules check, such a row skips its key checks (present,
-    format: regular expressions, the costliest checks over 100M+ rows). -#}
-{% macro dq_checked_rows(rows, rules) -%}
-    {%- set all_lookups = {
-        'customers': {'model': 'int_customers_checked',
-            'on': 'feed.customer_id = customers.customer_id and customers.dq_reason_code is null',
-            'adds': ['customers.customer_id is not null as is_known_customer'],
-            'vouches': ['customer_id'], 'matched': 'is_known_customer', 'checks': {
-            'known_customer': ('unknown_customer', 'not is_known_customer',
-                               "'customer_id \"' || customer_id || '\" is not a clean customer'")}},
-        'sites': {'model': 'int_sites_checked',
-            'on': 'feed.site_id = sites.site_id and sites.dq_reason_code is null',
-            'adds': ['sites.customer_id as site_customer_id'],
-            'vouches': ['site_id', 'customer_id'], 'matched': 'site_customer_id = customer_id',
-            'checks': {
-            'known_site': ('orphan_site', 'site_customer_id is null',
-                           "'site_id \"' || site_id || '\" is not a clean site'"),
-            'site_of_customer': ('site_customer_mismatch', 'site_customer_id <> customer_id',
-                "'site_id \"' || site_id || '\" belongs to customer ' || site_customer_id")}},
-        'users': {'model': 'int_users_deduplicated',
-            'on': 'feed.customer_id = users.customer_id and feed.user_email = users.user_email',
-            'adds': ['users.user_key as clean_user_key',
-                     'users.registration_date as user_registration_date'],
-            'vouches': ['customer_id', 'user_email'],
-            'matched': 'user_registration_date is not null', 'checks': {
-            'known_user': ('unknown_user', 'user_registration_date is null',
-                           "'user_email is not a clean user of customer ' || customer_id")}},
+{#- `rows` (a CTE or relation) joined to the clean lookups that `rules` (a
+    model's quarantine_rules) check against, with `row_reason_code` and
+    `row_reason_message` of the first rule a row breaks (null when none). A row
+    meeting `keys_valid_when` (it matched clean lookups by its keys) skips its
+    key checks (present, format: regular expressions, the costliest checks
+    over 100M+ rows). -#}
+{% macro dq_checked_rows(rows, rules, keys_valid_when=none) -%}
+    {#- per lookup: the checks that read it, its model, join keys, the columns it adds -#}
+    {%- set lookups = {
+        'customers': (['known_customer'], 'int_customers_checked', ['customer_id'],
+            'customers.customer_id is not null as is_known_customer'),
+        'sites': (['known_site', 'site_of_customer'], 'int_sites_checked', ['site_id'],
+            'sites.customer_id as site_customer_id'),
+        'users': (['known_user'], 'int_users_deduplicated', ['customer_id', 'user_email'],
+            'users.user_key as clean_user_key, users.registration_date as user_registration_date'),
     } -%}
-    {%- set lookups, lookup_checks, vouched, matched, keys, checks = {}, {}, [], [], [], [] -%}
-    {%- for alias, lookup in all_lookups.items()
-          if rules | selectattr('check', 'in', lookup['checks']) | list -%}
-        {%- do lookups.update({alias: lookup}) or lookup_checks.update(lookup['checks']) -%}
-        {%- do vouched.extend(lookup['vouches']) or matched.append(lookup['matched']) -%}
+    {%- set used = [] -%}
+    {%- for alias in lookups if rules | selectattr('check', 'in', lookups[alias][0]) | list -%}
+        {%- do used.append(alias) -%}
     {%- endfor -%}
-    {%- for rule in rules if rule['check'] in ['present', 'format'] -%}
-        {%- do keys.extend(rule.get('columns', [rule.get('column')])) -%}
-    {%- endfor -%}
-    {%- set vouched_when = matched | join(' and ')
-                           if keys | reject('in', vouched) | list == [] else none -%}
+    {%- set checks = [] -%}
     {%- for rule in rules -%}
-        {%- set found = lookup_checks.get(rule['check']) -%}
-        {%- set check = dq_rule(rule) if not found
-                        else {'code': found[0], 'fails': found[1], 'message': found[2]} -%}
-        {%- if vouched_when and rule['check'] in ['present', 'format'] -%}
-            {%- do check.update({'fails': 'not coalesce(' ~ vouched_when ~ ', false) and ('
+        {%- set check = dq_rule(rule) -%}
+        {%- if keys_valid_when and rule['check'] in ['present', 'format'] -%}
+            {%- do check.update({'fails': 'not coalesce(' ~ keys_valid_when ~ ', false) and ('
                                  ~ check.fails ~ ')'}) -%}
         {%- endif -%}
         {%- do checks.append(check) -%}
@@ -107,14 +93,13 @@
             {%- endfor %}
         end as row_reason_message
     from (
-        select
-            feed.*
-            {%- for lookup in lookups.values() %}{% for column in lookup['adds'] %},
-            {{ column }}
-            {%- endfor %}{% endfor %}
+        select feed.*{% for alias in used %}, {{ lookups[alias][3] }}{% endfor %}
         from {{ rows }} as feed
-        {%- for alias, lookup in lookups.items() %}
-        left join {{ ref(lookup['model']) }} as {{ alias }} on {{ lookup['on'] }}
+        {%- for alias in used %}{% set lookup = lookups[alias] %}
+        left join {{ ref(lookup[1]) }} as {{ alias }}
+            on {% for key in lookup[2] -%}
+                {{ 'and ' if not loop.first }}feed.{{ key }} = {{ alias }}.{{ key }} {% endfor -%}
+            {{ 'and ' ~ alias ~ '.dq_reason_code is null' if lookup[1].endswith('_checked') }}
         {%- endfor %}
     ) as joined
 {%- endmacro %}
@@ -151,20 +136,4 @@
         {%- endfor %}
     ) as key_rank,
     row_number() over (partition by row_reason_code is null, {{ columns | join(', ') }}) as row_rank
-{%- endmacro %}
-
-{#- A quarantined row's other values as one text, `name="value"` pairs
-    (`<null>` for a null), so rows of every raw table share one shape. -#}
-{% macro quarantined_values(columns) -%}
-    {%- if columns | length == 0 -%}
-        cast(null as {{ dbt.type_string() }})
-    {%- else -%}
-        {%- set parts = [] -%}
-        {%- for column in columns -%}
-            {%- do parts.append("'" ~ column ~ "='") -%}
-            {%- do parts.append("coalesce('\"' || " ~ column ~ " || '\"', '<null>')") -%}
-            {%- if not loop.last %}{% do parts.append("', '") %}{% endif -%}
-        {%- endfor -%}
-        {{ parts | join(' || ') }}
-    {%- endif -%}
 {%- endmacro %}

@@ -1,5 +1,3 @@
-{#- The data-quality rules, in priority order: the first rule a row breaks
-    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
 {%- set quarantine_rules = [
     {'check': 'present', 'columns': ['customer_id', 'site_id', 'user_email']},
     {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
@@ -35,6 +33,9 @@
     recheck_reasons=['orphan_site', 'site_customer_mismatch', 'unknown_user']
 ) -%}
 {%- set key_columns = ['user_key', 'site_id', 'activity_date', 'activity_type'] -%}
+{#- a row on a clean site of its customer by a clean user has well-formed keys -#}
+{%- set keys_valid_when = 'site_customer_id = customer_id'
+    ~ ' and user_registration_date is not null' -%}
 
 with
 
@@ -89,10 +90,9 @@ flagged as (
 
 ),
 
--- a row on a clean site of its customer by a clean user has well-formed keys
 row_checked as (
 
-    {{ dq_checked_rows('flagged', quarantine_rules) }}
+    {{ dq_checked_rows('flagged', quarantine_rules, keys_valid_when=keys_valid_when) }}
 
 ),
 

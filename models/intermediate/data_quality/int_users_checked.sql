@@ -1,5 +1,3 @@
-{#- The data-quality rules, in priority order: the first rule a row breaks
-    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
 {%- set quarantine_rules = [
     {'check': 'present', 'columns': ['customer_id', 'site_id', 'user_email']},
     {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
