@@ -121,12 +121,10 @@
     end as dq_reason_message
 {%- endmacro %}
 
-{#- Ranks for the duplicate check, among the rows that passed every rule
-    (`row_reason_code` null):
-    `key_rank`, the rank of the row's values among the rows of its key (the
-    first in the order of all `columns`, nulls last, is 1), and `row_rank`,
-    its number among identical rows. Identical rows share a dense_rank, so
-    which copy comes first never turns a copy into a duplicate_key. -#}
+{#- Among the rows that passed every rule: `key_rank`, the rank of a row's
+    values within its key (in the order of `columns`, nulls last), and
+    `row_rank`, its number among identical rows. Identical rows share a
+    dense_rank, so which copy comes first never makes a duplicate_key. -#}
 {% macro dq_duplicate_ranks(key_columns, columns) -%}
     dense_rank() over (
         partition by row_reason_code is null, {{ key_columns | join(', ') }}

@@ -26,7 +26,6 @@
     {{ return(config) }}
 {% endmacro %}
 
-
 {#- The condition is on the raw date text (only distinct texts are parsed), so
     the scan skips other rows before parsing anything (docs/incremental.md). -#}
 {% macro incremental_days_condition(staged, date_column, recheck_reasons=[]) %}
@@ -104,7 +103,6 @@
               ~ (' or ' ~ text_column ~ ' in (' ~ quoted | join(', ') ~ ')' if quoted else '') ~ ')') }}
 {% endmacro %}
 
-
 {#- The condition on `partition_date` that picks the partitions to rebuild:
     those holding rows of `checked` loaded since this model's latest
     `dbt_loaded_at` (a skipped or killed run leaves it behind, so the next run
@@ -134,7 +132,6 @@
     {{ return(in_partitions('partition_date', partitions, granularity)) }}
 {% endmacro %}
 
-
 {#- A range the warehouse prunes on, and the exact list. -#}
 {% macro in_partitions(date_column, partitions, granularity='month') -%}
     {%- if partitions | length == 0 -%}
@@ -151,7 +148,6 @@
         ))
     {%- endif -%}
 {%- endmacro %}
-
 
 {% macro loaded_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})

@@ -118,11 +118,11 @@ measured as (
             {{ window_days }}
         ) as window_days_observed,
         sites.window_end_date <= sites.data_end_date as is_window_complete,
-        coalesce(activity.events_in_window, 0) as events_in_window,
-        coalesce(activity.events_in_window_tail, 0) as events_in_window_tail,
-        coalesce(activity.creation_events_in_window, 0) as creation_events_in_window,
-        coalesce(active_users.active_users_in_window, 0) as active_users_in_window,
-        coalesce(users.licensed_users_in_window, 0) as licensed_users_in_window,
+        {{ zero_if_missing('activity', [
+            'events_in_window', 'events_in_window_tail', 'creation_events_in_window'
+        ]) }},
+        {{ zero_if_missing('active_users', ['active_users_in_window']) }},
+        {{ zero_if_missing('users', ['licensed_users_in_window']) }},
         storage.storage_bytes_peak_in_window
     from sites
     left join activity
