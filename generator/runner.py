@@ -17,6 +17,8 @@ from generator.manifest import write_manifest
 from generator.simulate import Block, block_ranges, simulate_block
 from generator.sinks import Sink, open_sink
 from generator.tables import (
+    Local,
+    Rows,
     activity_table,
     customers_table,
     internal_table,
@@ -60,7 +62,7 @@ class Summary:
     streamed: bool = False
 
 
-def _concat(blocks: list[Block], table: str) -> tuple[np.ndarray, ...]:
+def _concat(blocks: list[Block], table: str) -> Rows:
     """The rows of one fact table (Block.activity, .storage or .jobs) over blocks."""
     columns = zip(*(getattr(b, table) for b in blocks), strict=True)
     return tuple(np.concatenate(column) for column in columns)
@@ -163,7 +165,7 @@ def _write_facts(
     sinks: dict[str, Sink],
     blocks: list[Block],
     through_day: int,
-    local: tuple[int, int, int, int, int, int] | None,
+    local: Local,
 ) -> None:
     activity, storage, jobs = (_concat(blocks, table) for table in ("activity", "storage", "jobs"))
     sinks["saas_user_activity"].write(activity_table(vocab, activity, through_day, local))

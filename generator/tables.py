@@ -79,6 +79,13 @@ def users_table(v: Vocab, through_day: int) -> pa.Table:
 # --------------------------------------------------------------------------
 # Fact tables (from simulated codes; optionally a block's local dictionaries)
 # --------------------------------------------------------------------------
+# A fact table's rows as columns (Block.activity, .storage, .jobs), and a
+# chunk's customer, site and user ranges (c0, c1, s0, s1, u0, u1) for its
+# chunk-local dictionaries (None: the whole world's).
+Rows = tuple[np.ndarray, ...]
+Local = tuple[int, int, int, int, int, int] | None
+
+
 def _prefix(day_sorted: np.ndarray, through_day: int) -> int:
     return int(np.searchsorted(day_sorted, through_day, side="right"))
 
@@ -89,7 +96,7 @@ def _site_day_rows(
     day: np.ndarray,
     site: np.ndarray,
     through_day: int,
-    local: tuple[int, int, int, int, int, int] | None,
+    local: Local,
 ) -> tuple[np.ndarray, dict[str, pa.Array]]:
     """The rows of a fact table in ``order`` up to ``through_day``, with the
     columns every fact table has: customer_id (the site's owner), site_id, date."""
@@ -111,12 +118,7 @@ def day_order(day: np.ndarray, n_days: int) -> np.ndarray:
     return np.argsort(day, kind="stable")
 
 
-def activity_table(
-    v: Vocab,
-    rows: tuple[np.ndarray, ...],
-    through_day: int,
-    local: tuple[int, int, int, int, int, int] | None = None,
-) -> pa.Table:
+def activity_table(v: Vocab, rows: Rows, through_day: int, local: Local = None) -> pa.Table:
     """Activity rows sorted by (date, customer, site, e-mail, type), cut at ``through_day``.
 
     The rows must arrive in (site, user, day, type) order, as ``simulate_block``
@@ -133,12 +135,7 @@ def activity_table(
     return v.table("saas_user_activity", columns)
 
 
-def storage_table(
-    v: Vocab,
-    rows: tuple[np.ndarray, ...],
-    through_day: int,
-    local: tuple[int, int, int, int, int, int] | None = None,
-) -> pa.Table:
+def storage_table(v: Vocab, rows: Rows, through_day: int, local: Local = None) -> pa.Table:
     """Storage rows sorted by (date, customer, site), cut at ``through_day``."""
     day, site, nbytes = rows
     # blocks come in site order, each in (day, site) order
@@ -148,12 +145,7 @@ def storage_table(
     return v.table("saas_storage", columns)
 
 
-def jobs_table(
-    v: Vocab,
-    rows: tuple[np.ndarray, ...],
-    through_day: int,
-    local: tuple[int, int, int, int, int, int] | None = None,
-) -> pa.Table:
+def jobs_table(v: Vocab, rows: Rows, through_day: int, local: Local = None) -> pa.Table:
     """Job rows sorted by (date, customer, site, type, minutes), cut at ``through_day``."""
     day, site, type_, minutes = rows
     w = v.world
