@@ -66,33 +66,17 @@ select
     sum(coalesce(registrations.registered_explorers, 0)) over site_so_far as licensed_explorers,
     sum(coalesce(registrations.registered_creators, 0)) over site_so_far as licensed_creators,
     coalesce(new_users.new_users, 0) as new_users,
-    coalesce(activity.active_users, 0) as active_users,
-    coalesce(activity.events_total, 0) as events_total,
-    coalesce(activity.events_access, 0) as events_access,
-    coalesce(activity.events_create, 0) as events_create,
-    coalesce(activity.events_view, 0) as events_view,
-    coalesce(activity.events_publish, 0) as events_publish,
-    coalesce(activity.events_after_onboarding, 0) as events_after_onboarding,
-    coalesce(activity.month_end_active_onboarded_users, 0) as month_end_active_onboarded_users,
-    coalesce(activity.events_unassigned_site, 0) as events_unassigned_site,
-    coalesce(activity.events_before_registration, 0) as events_before_registration,
+    -- every activity count, 0 in a month without activity
+    coalesce(columns(activity.* exclude (site_id, month_start)), 0),
     coalesce(storage.storage_days, 0) as storage_days,
     storage.storage_bytes_avg,
     storage.storage_bytes_max,
     storage.storage_bytes_month_end,
     storage.storage_bytes_avg / 1073741824 as storage_gib_avg,
-    coalesce(jobs.job_runs, 0) as job_runs,
-    coalesce(jobs.job_minutes_total, 0) as job_minutes_total,
-    coalesce(jobs.job_minutes_extract, 0) as job_minutes_extract,
-    coalesce(jobs.job_runs_extract, 0) as job_runs_extract,
-    coalesce(jobs.job_minutes_subscription, 0) as job_minutes_subscription,
-    coalesce(jobs.job_runs_subscription, 0) as job_runs_subscription,
-    coalesce(jobs.job_minutes_flow_run, 0) as job_minutes_flow_run,
-    coalesce(jobs.job_runs_flow_run, 0) as job_runs_flow_run,
-    coalesce(jobs.job_minutes_alert, 0) as job_minutes_alert,
-    coalesce(jobs.job_runs_alert, 0) as job_runs_alert,
-    coalesce(jobs.job_minutes_bridge, 0) as job_minutes_bridge,
-    coalesce(jobs.job_runs_bridge, 0) as job_runs_bridge,
+    -- every job count, 0 in a month without runs
+    coalesce(columns(jobs.* exclude (
+        site_id, month_start, report_job_minutes, report_job_runs, first_job_date, last_job_date
+    )), 0),
     jobs.report_job_minutes::double / nullif(jobs.report_job_runs, 0) as report_minutes_per_run
 from spine
 left join registrations on spine.site_id = registrations.site_id and spine.month_start = registrations.month_start
