@@ -3,6 +3,8 @@ of the semantic layer, defined in its own words (labels and descriptions)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from report import charts, records
 from report.data import ReportData
 from report.page import (
@@ -31,28 +33,42 @@ def _segment_panels(data: ReportData) -> list[Panel]:
     return panels
 
 
+def _by_segment_chart(
+    data: ReportData,
+    item_id: str,
+    metric: tuple[str, str],
+    mark: Literal["line", "bar"],
+    how_to_read: str,
+) -> Item:
+    """A chart of a metric by month, one panel per segment dimension (tier, region)."""
+    name, label = metric
+    return Item(
+        "chart",
+        item_id,
+        f"{label} by month",
+        spec=charts.by_segment(_segment_panels(data), metric, mark),
+        how_to_read=how_to_read,
+        definitions=metric_definitions(data, name),
+        source=semantic_source(name, "month, customer__account_tier and customer__region"),
+    )
+
+
 def engagement(data: ReportData) -> Section:
-    panels = _segment_panels(data)
     industry_rows = data.segments["industry"]
     industry_order = records.busiest_first(industry_rows, "segment", "active_users")
-    by_tier_and_region = "month, customer__account_tier and customer__region"
     return Section(
         "engagement",
         "Engagement by month and segment",
         "Who uses the platform, month by month, split by account tier and by region.",
         [
-            Item(
-                "chart",
+            _by_segment_chart(
+                data,
                 "chart-active-users",
-                "Active users by month",
-                spec=charts.by_segment(panels, ("active_users", "Active users"), "line"),
-                how_to_read=(
-                    "Each line is one segment and its height is how many people used the "
-                    "platform that month, so compare slopes: a segment whose line flattens "
-                    "while its customers keep adding licences is adopting more slowly."
-                ),
-                definitions=metric_definitions(data, "active_users"),
-                source=semantic_source("active_users", by_tier_and_region),
+                ("active_users", "Active users"),
+                "line",
+                "Each line is one segment and its height is how many people used the "
+                "platform that month, so compare slopes: a segment whose line flattens "
+                "while its customers keep adding licences is adopting more slowly.",
             ),
             Item(
                 "chart",
@@ -73,18 +89,14 @@ def engagement(data: ReportData) -> Section:
                     "month and customer__industry",
                 ),
             ),
-            Item(
-                "chart",
+            _by_segment_chart(
+                data,
                 "chart-events",
-                "Events by month",
-                spec=charts.by_segment(panels, ("events_total", "Events"), "bar"),
-                how_to_read=(
-                    "Each bar is all the events of a month stacked by segment: the total height "
-                    "is the platform's volume and each colour's part of it is that segment's "
-                    "weight; the tooltip adds events per active user."
-                ),
-                definitions=metric_definitions(data, "events_total"),
-                source=semantic_source("events_total", by_tier_and_region),
+                ("events_total", "Events"),
+                "bar",
+                "Each bar is all the events of a month stacked by segment: the total height "
+                "is the platform's volume and each colour's part of it is that segment's "
+                "weight; the tooltip adds events per active user.",
             ),
         ],
     )
