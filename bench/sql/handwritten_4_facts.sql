@@ -111,12 +111,7 @@ with activity as (
     select
         user_id,
         month_start,
-        sum(events_total) as events_total,
-        sum(events_access) as events_access,
-        sum(events_create) as events_create,
-        sum(events_view) as events_view,
-        sum(events_publish) as events_publish,
-        sum(events_creation) as events_creation,
+        sum(columns('^events_')),  -- every event count of the user-site-months
         count(*) filter (where events_total > 0) as active_sites
     from user_site_months
     group by all
@@ -226,13 +221,7 @@ with customer_jobs as (
         min(industry) as industry,
         bool_or(is_internal) as is_internal,
         count(*) as sites,
-        sum(job_runs) as job_runs,
-        sum(job_minutes_total) as job_minutes_total,
-        sum(job_minutes_extract) as job_minutes_extract,
-        sum(job_minutes_subscription) as job_minutes_subscription,
-        sum(job_minutes_flow_run) as job_minutes_flow_run,
-        sum(job_minutes_alert) as job_minutes_alert,
-        sum(job_minutes_bridge) as job_minutes_bridge,
+        sum(columns('^job_runs$|^job_minutes_')),  -- runs, minutes in total and by type
         sum(storage_gib_avg) as storage_gib_avg
     from site_months
     group by all
@@ -255,23 +244,7 @@ joined as (
 )
 
 select
-    customer_id,
-    month_start,
-    account_tier,
-    region,
-    industry,
-    is_internal,
-    sites,
-    active_users,
-    job_runs,
-    job_minutes_total,
-    job_minutes_extract,
-    job_minutes_subscription,
-    job_minutes_flow_run,
-    job_minutes_alert,
-    job_minutes_bridge,
-    storage_gib_avg,
-    job_minutes_per_site,
+    *,
     job_minutes_total::double / nullif(active_users, 0) as job_minutes_per_active_user,
     job_minutes_total::double / nullif(sum(job_minutes_total) over (partition by month_start), 0)
         as job_minutes_share,

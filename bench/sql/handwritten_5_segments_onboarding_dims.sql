@@ -63,19 +63,9 @@ joined as (
 )
 
 select
-    segment_type,
-    segment_value,
-    month_start,
-    customers,
-    sites,
-    active_sites,
-    licensed_users,
-    active_users,
+    *,
     active_users::double / nullif(licensed_users, 0) as licence_utilisation,
-    events_total,
     events_total::double / nullif(active_users, 0) as events_per_active_user,
-    storage_gib_avg,
-    job_minutes_total,
     job_minutes_total::double / nullif(sites, 0) as job_minutes_per_site,
     (events_total - lag(events_total) over segment_series)::double
     / nullif(lag(events_total) over segment_series, 0) as events_total_mom_growth,
