@@ -23,14 +23,19 @@ from report.warehouse import Record
 Panel = tuple[str, list[Record], list[str], tuple[str, ...]]
 
 
+def _segment_months(data: ReportData, segment: str) -> tuple[list[Record], list[str]]:
+    """A segmentation's rows by month, and its segments, busiest first."""
+    rows = data.segments[segment]
+    order = records.busiest_first(rows, "segment", "active_users")
+    return records.by_month(rows, "segment", order), order
+
+
 def _segment_panels(data: ReportData) -> list[Panel]:
-    panels: list[Panel] = []
     palettes = {"account_tier": charts.TIER_COLOURS, "region": charts.REGION_COLOURS}
-    for segment, colours in palettes.items():
-        rows = data.segments[segment]
-        order = records.busiest_first(rows, "segment", "active_users")
-        panels.append((SEGMENTS[segment], records.by_month(rows, "segment", order), order, colours))
-    return panels
+    return [
+        (SEGMENTS[segment], *_segment_months(data, segment), colours)
+        for segment, colours in palettes.items()
+    ]
 
 
 def _by_segment_chart(
@@ -54,8 +59,7 @@ def _by_segment_chart(
 
 
 def engagement(data: ReportData) -> Section:
-    industry_rows = data.segments["industry"]
-    industry_order = records.busiest_first(industry_rows, "segment", "active_users")
+    industries, industry_order = _segment_months(data, "industry")
     return Section(
         "engagement",
         "Engagement by month and segment",
@@ -74,9 +78,7 @@ def engagement(data: ReportData) -> Section:
                 "chart",
                 "chart-industries",
                 "Active users by industry",
-                spec=charts.industries(
-                    records.by_month(industry_rows, "segment", industry_order), industry_order
-                ),
+                spec=charts.industries(industries, industry_order),
                 how_to_read=(
                     "Each row is an industry, busiest first, and each cell a month: the darker "
                     "the cell, the more active users, so a row that darkens from left to right "
@@ -180,8 +182,7 @@ def licences(data: ReportData) -> Section:
 
 
 def storage(data: ReportData) -> Section:
-    rows = data.segments["account_tier"]
-    order = records.busiest_first(rows, "segment", "active_users")
+    tiers, order = _segment_months(data, "account_tier")
     return Section(
         "storage",
         "Storage growth by account tier",
@@ -191,7 +192,7 @@ def storage(data: ReportData) -> Section:
                 "chart",
                 "chart-storage",
                 "Storage by account tier",
-                spec=charts.storage(records.by_month(rows, "segment", order), order),
+                spec=charts.storage(tiers, order),
                 how_to_read=(
                     "Each line is the storage the tier's sites held on an average day of the "
                     "month: the slope is growth (the tooltip gives it against the previous "

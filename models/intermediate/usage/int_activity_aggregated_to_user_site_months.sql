@@ -39,7 +39,7 @@ with
 checked as (
 
     select * from {{ ref('int_user_activity_checked') }}
-    where dq_reason_code is null and {{ months_to_rebuild }}
+    where {{ months_to_rebuild }}
 
 ),
 
@@ -76,6 +76,7 @@ activity as (
         on
             checked.user_key = assignments.user_key
             and checked.site_id = assignments.site_id
+    where checked.dq_reason_code is null
 
 ),
 

@@ -90,10 +90,11 @@ registrations as (
 
 ),
 
+-- the spine with each site-month's licences
 licences as (
 
     select
-        spine.site_id,
+        spine.*,
         {%- for registered, licensed in licence_counts %}
         cast(sum(coalesce(registrations.{{ registered }}, 0)) over (
             partition by spine.site_id
@@ -101,8 +102,7 @@ licences as (
             rows between unbounded preceding and current row
         ) as {{ dbt.type_bigint() }}) as {{ licensed }},
         {%- endfor %}
-        coalesce(registrations.new_users, 0) as new_users,
-        spine.month_start
+        coalesce(registrations.new_users, 0) as new_users
     from spine
     left join registrations
         on
@@ -147,13 +147,13 @@ jobs as (
 joined as (
 
     select
-        spine.site_id,
-        spine.customer_id,
-        spine.month_start,
-        spine.account_tier,
-        spine.region,
-        spine.industry,
-        spine.is_internal,
+        licences.site_id,
+        licences.customer_id,
+        licences.month_start,
+        licences.account_tier,
+        licences.region,
+        licences.industry,
+        licences.is_internal,
 
         licences.licensed_users,
         {%- for license in var('license_types') %}
@@ -171,23 +171,19 @@ joined as (
 
         {{ zero_if_missing('jobs', job_counts) }}
 
-    from spine
-    inner join licences
-        on
-            spine.site_id = licences.site_id
-            and spine.month_start = licences.month_start
+    from licences
     left join activity
         on
-            spine.site_id = activity.site_id
-            and spine.month_start = activity.month_start
+            licences.site_id = activity.site_id
+            and licences.month_start = activity.month_start
     left join storage
         on
-            spine.site_id = storage.site_id
-            and spine.month_start = storage.month_start
+            licences.site_id = storage.site_id
+            and licences.month_start = storage.month_start
     left join jobs
         on
-            spine.site_id = jobs.site_id
-            and spine.month_start = jobs.month_start
+            licences.site_id = jobs.site_id
+            and licences.month_start = jobs.month_start
 
 )
 
