@@ -40,6 +40,7 @@ jobs as (
 
 row_checked as (
 
+    -- the rows, left-joined to the clean sites (int_sites_checked) the site rules read
     {{ dq_checked_rows('jobs', quarantine_rules, keys_valid_when=keys_valid_when) }}
 
 ),

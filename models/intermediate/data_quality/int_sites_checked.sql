@@ -21,6 +21,7 @@ sites as (
 
 row_checked as (
 
+    -- the rows, left-joined to the clean customers (int_customers_checked) the customer rule reads
     {{ dq_checked_rows('sites', quarantine_rules) }}
 
 ),

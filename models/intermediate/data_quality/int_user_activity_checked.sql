@@ -92,6 +92,8 @@ flagged as (
 
 row_checked as (
 
+    -- the rows, left-joined to the clean sites (int_sites_checked) and users
+    -- (int_users_deduplicated) the site and user rules read
     {{ dq_checked_rows('flagged', quarantine_rules, keys_valid_when=keys_valid_when) }}
 
 ),

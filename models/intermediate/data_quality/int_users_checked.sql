@@ -28,6 +28,7 @@ users as (
 
 row_checked as (
 
+    -- the rows, left-joined to the clean sites (int_sites_checked) the site rules read
     {{ dq_checked_rows('users', quarantine_rules) }}
 
 ),
