@@ -15,6 +15,7 @@ violation (``fail_any_item_under = 10``).
 """
 
 import functools
+import inspect
 import re
 import traceback
 from collections.abc import Callable
@@ -40,18 +41,46 @@ UTILITIES = "models/utilities/"
 TABLE_MATERIALIZATIONS = ("table", "incremental", "snapshot", "materialized_view")
 
 
-def _never_crash(check: Check) -> Check:
-    """Turn an exception in a rule into a violation (dbt-score would only print it)."""
+def _convention(
+    severity: Severity = Severity.MEDIUM,
+    layer: str | None = None,
+    rule_filters: set[Any] | None = None,
+) -> Callable[[Check], Any]:
+    """A dbt-score rule from a check, with what every rule here shares.
 
-    @functools.wraps(check)
-    def wrapper(*args: Any, **kwargs: Any) -> RuleViolation | None:
-        try:
-            return check(*args, **kwargs)
-        except Exception as error:  # the point: a crash must fail the check
-            where = traceback.format_exception_only(error)[-1].strip()
-            return RuleViolation(f"rule crashed: {where}")
+    The rule takes an ``exceptions`` parameter (items listed with a reason are
+    not checked), applies only to models of ``layer`` when one is given, and
+    turns an exception in the check into a violation (dbt-score would only
+    print it).
+    """
 
-    return wrapper
+    def decorate(check: Check) -> Any:
+        @functools.wraps(check)
+        def wrapper(
+            item: Any, *args: Any, exceptions: dict[str, str] | None = None, **kwargs: Any
+        ) -> RuleViolation | None:
+            name = item.selector_name if isinstance(item, Source) else item.name
+            if _excepted(name, exceptions) or (layer and _layer(item) != layer):
+                return None
+            try:
+                return check(item, *args, **kwargs)
+            except Exception as error:  # the point: a crash must fail the check
+                where = traceback.format_exception_only(error)[-1].strip()
+                return RuleViolation(f"rule crashed: {where}")
+
+        signature = inspect.signature(check)
+        exceptions = inspect.Parameter(
+            "exceptions",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=dict[str, str] | None,
+        )
+        wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*signature.parameters.values(), exceptions]
+        )
+        return rule(severity=severity, rule_filters=rule_filters)(wrapper)
+
+    return decorate
 
 
 def _excepted(name: str, exceptions: dict[str, str] | None) -> bool:
@@ -100,16 +129,11 @@ def is_public(model: Model) -> bool:
 # --- naming and layers -------------------------------------------------------------
 
 
-@rule(severity=Severity.HIGH)
-@_never_crash
+@_convention(Severity.HIGH)
 def model_name_matches_layer(
-    model: Model,
-    mart_prefixes: list[str] | None = None,
-    exceptions: dict[str, str] | None = None,
+    model: Model, mart_prefixes: list[str] | None = None
 ) -> RuleViolation | None:
     """Model names follow their layer: stg_<source>__*, int_*, or a mart prefix."""
-    if _excepted(model.name, exceptions):
-        return None
     layer = _layer(model)
     if layer is None:
         return RuleViolation(
@@ -134,28 +158,18 @@ def model_name_matches_layer(
     return None
 
 
-@rule(severity=Severity.HIGH)
-@_never_crash
-def staging_model_is_view(
-    model: Model, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention(Severity.HIGH, layer="staging")
+def staging_model_is_view(model: Model) -> RuleViolation | None:
     """Staging models are views (a typed, renamed window on one raw table)."""
-    if _layer(model) != "staging" or _excepted(model.name, exceptions):
-        return None
     materialized = model.config.get("materialized")
     if materialized != "view":
         return RuleViolation(f"Staging model materialized as {materialized}, not view.")
     return None
 
 
-@rule(severity=Severity.HIGH)
-@_never_crash
-def intermediate_model_not_exposed(
-    model: Model, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention(Severity.HIGH, layer="intermediate")
+def intermediate_model_not_exposed(model: Model) -> RuleViolation | None:
     """Intermediate models are not exposed: not public, no exposure reads them."""
-    if _layer(model) != "intermediate" or _excepted(model.name, exceptions):
-        return None
     if model.access == "public":
         return RuleViolation("Intermediate model has access: public.")
     exposures = [child.name for child in model.children if isinstance(child, Exposure)]
@@ -167,16 +181,11 @@ def intermediate_model_not_exposed(
 # --- tests and contracts ---------------------------------------------------------
 
 
-@rule(severity=Severity.HIGH)
-@_never_crash
+@_convention(Severity.HIGH)
 def model_has_primary_key_test(
-    model: Model,
-    key_tests: list[str] | None = None,
-    exceptions: dict[str, str] | None = None,
+    model: Model, key_tests: list[str] | None = None
 ) -> RuleViolation | None:
     """Every model has a primary-key test: unique + not_null on one column, or a key test."""
-    if _excepted(model.name, exceptions):
-        return None
     # Generic tests that on their own prove a grain (tests/generic/).
     accepted = set(key_tests or ["primary_key", "unique_combination_of_columns"])
     tests_by_column: dict[str, set[str]] = {}
@@ -195,14 +204,9 @@ def model_has_primary_key_test(
     )
 
 
-@rule(severity=Severity.HIGH, rule_filters={is_public()})
-@_never_crash
-def public_model_has_enforced_contract(
-    model: Model, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention(Severity.HIGH, rule_filters={is_public()})
+def public_model_has_enforced_contract(model: Model) -> RuleViolation | None:
     """Public models have an enforced contract (column names and types)."""
-    if _excepted(model.name, exceptions):
-        return None
     if not (model.config.get("contract") or {}).get("enforced"):
         return RuleViolation("Public model without `contract: {enforced: true}`.")
     if not model.columns:
@@ -213,13 +217,10 @@ def public_model_has_enforced_contract(
 # --- lineage -------------------------------------------------------------------
 
 
-@rule(severity=Severity.HIGH)
-@_never_crash
-def source_read_only_by_staging(
-    model: Model, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention(Severity.HIGH)
+def source_read_only_by_staging(model: Model) -> RuleViolation | None:
     """Only staging models select from source()."""
-    if _layer(model) == "staging" or _excepted(model.name, exceptions):
+    if _layer(model) == "staging":
         return None
     sources = [parent.selector_name for parent in model.parents if isinstance(parent, Source)]
     if sources:
@@ -227,14 +228,9 @@ def source_read_only_by_staging(
     return None
 
 
-@rule(severity=Severity.HIGH)
-@_never_crash
-def staging_model_reads_one_source(
-    model: Model, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention(Severity.HIGH, layer="staging")
+def staging_model_reads_one_source(model: Model) -> RuleViolation | None:
     """A staging model reads exactly one source and no model (no staging on staging)."""
-    if _layer(model) != "staging" or _excepted(model.name, exceptions):
-        return None
     sources = [parent for parent in model.parents if isinstance(parent, Source)]
     # A seed is allowed: it is the raw table itself (loaded by `dbt seed`), which
     # staging may depend on for build order.
@@ -246,28 +242,18 @@ def staging_model_reads_one_source(
     return None
 
 
-@rule
-@_never_crash
-def model_has_few_direct_parents(
-    model: Model, max_parents: int = 7, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention()
+def model_has_few_direct_parents(model: Model, max_parents: int = 7) -> RuleViolation | None:
     """A model reads at most 7 other nodes (ref + source): split bigger joins."""
-    if _excepted(model.name, exceptions):
-        return None
     parents = {parent.unique_id for parent in model.parents}
     if len(parents) > max_parents:
         return RuleViolation(f"{len(parents)} direct parents (> {max_parents}).")
     return None
 
 
-@rule
-@_never_crash
-def model_has_few_leaf_children(
-    model: Model, max_leaf_children: int = 3, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention()
+def model_has_few_leaf_children(model: Model, max_leaf_children: int = 3) -> RuleViolation | None:
     """A model feeds at most 3 leaf models directly (more hints at a missing shared model)."""
-    if _excepted(model.name, exceptions):
-        return None
     # As dbt-project-evaluator's fct_model_fanout: a leaf is a model nothing
     # depends on, no model, snapshot or exposure. (dbt-score does not load
     # semantic models, so a mart read only by the semantic layer counts as a
@@ -282,14 +268,9 @@ def model_has_few_leaf_children(
     return None
 
 
-@rule(severity=Severity.HIGH)
-@_never_crash
-def exposure_reads_tables(
-    exposure: Exposure, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention(Severity.HIGH)
+def exposure_reads_tables(exposure: Exposure) -> RuleViolation | None:
     """Exposures are fed by tables, not by (chains of) views."""
-    if _excepted(exposure.name, exceptions):
-        return None
     views = sorted(
         parent.name
         for parent in exposure.parents
@@ -304,14 +285,9 @@ def exposure_reads_tables(
 # --- sources -------------------------------------------------------------------
 
 
-@rule(severity=Severity.HIGH)
-@_never_crash
-def source_has_freshness(
-    source: Source, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention(Severity.HIGH)
+def source_has_freshness(source: Source) -> RuleViolation | None:
     """Every source table has a freshness check: a threshold and a loaded_at_field."""
-    if _excepted(source.selector_name, exceptions):
-        return None
     # dbt >= 1.10 keeps the effective freshness in config (`freshness: null` there
     # switches an inherited check off); older manifests only at the top level.
     config = source.config or {}
@@ -331,14 +307,9 @@ def source_has_freshness(
     return None
 
 
-@rule(severity=Severity.HIGH)
-@_never_crash
-def source_has_description(
-    source: Source, exceptions: dict[str, str] | None = None
-) -> RuleViolation | None:
+@_convention(Severity.HIGH)
+def source_has_description(source: Source) -> RuleViolation | None:
     """Every source and source table is described."""
-    if _excepted(source.selector_name, exceptions):
-        return None
     if not source.source_description.strip():
         return RuleViolation(f"Source {source.source_name} lacks a description.")
     if not source.description.strip():

@@ -17,6 +17,8 @@ from generator.manifest import write_manifest
 from generator.simulate import Block, block_ranges, simulate_block
 from generator.sinks import Sink, open_sink
 from generator.tables import (
+    Local,
+    Rows,
     activity_table,
     customers_table,
     internal_table,
@@ -60,8 +62,10 @@ class Summary:
     streamed: bool = False
 
 
-def _concat(blocks: list[Block], name: str) -> np.ndarray:
-    return np.concatenate([getattr(b, name) for b in blocks])
+def _concat(blocks: list[Block], table: str) -> Rows:
+    """The rows of one fact table (Block.activity, .storage or .jobs) over blocks."""
+    columns = zip(*(getattr(b, table) for b in blocks), strict=True)
+    return tuple(np.concatenate(column) for column in columns)
 
 
 def _blocks(world: World, progress: bool) -> Iterator[Block]:
@@ -110,7 +114,7 @@ def run(opts: Options) -> Summary:
             for b in _blocks(world, progress=not opts.quiet):
                 group.append(b)
                 site_rows += b.site_activity_rows
-                if sum(len(g.act_day) for g in group) >= CHUNK_ACTIVITY_ROWS:
+                if sum(len(g.activity[0]) for g in group) >= CHUNK_ACTIVITY_ROWS:
                     _write_chunk(world, vocab, sinks, group, through_day)
                     group = []
             if group:
@@ -161,35 +165,12 @@ def _write_facts(
     sinks: dict[str, Sink],
     blocks: list[Block],
     through_day: int,
-    local: tuple[int, int, int, int, int, int] | None,
+    local: Local,
 ) -> None:
-    c = lambda name: _concat(blocks, name)  # noqa: E731
-    sinks["saas_user_activity"].write(
-        activity_table(
-            vocab,
-            c("act_day"),
-            c("act_site"),
-            c("act_user"),
-            c("act_type"),
-            c("act_count"),
-            through_day,
-            local,
-        )
-    )
-    sinks["saas_storage"].write(
-        storage_table(vocab, c("sto_day"), c("sto_site"), c("sto_bytes"), through_day, local)
-    )
-    sinks["saas_background_jobs"].write(
-        jobs_table(
-            vocab,
-            c("job_day"),
-            c("job_site"),
-            c("job_type"),
-            c("job_minutes"),
-            through_day,
-            local,
-        )
-    )
+    activity, storage, jobs = (_concat(blocks, table) for table in ("activity", "storage", "jobs"))
+    sinks["saas_user_activity"].write(activity_table(vocab, activity, through_day, local))
+    sinks["saas_storage"].write(storage_table(vocab, storage, through_day, local))
+    sinks["saas_background_jobs"].write(jobs_table(vocab, jobs, through_day, local))
 
 
 def manifest_options(opts: Options) -> dict[str, object]:

@@ -28,21 +28,10 @@ class Block:
 
     index: int
     customers: tuple[int, int]
-    # activity
-    act_day: np.ndarray
-    act_site: np.ndarray
-    act_user: np.ndarray
-    act_type: np.ndarray
-    act_count: np.ndarray
-    # storage
-    sto_day: np.ndarray
-    sto_site: np.ndarray
-    sto_bytes: np.ndarray
-    # background jobs
-    job_day: np.ndarray
-    job_site: np.ndarray
-    job_type: np.ndarray
-    job_minutes: np.ndarray
+    # the rows of each fact table, column by column
+    activity: tuple[np.ndarray, ...]  # day, site, user, type, count
+    storage: tuple[np.ndarray, ...]  # day, site, bytes
+    jobs: tuple[np.ndarray, ...]  # day, site, type, minutes
     # per site of the world: number of activity rows (for the manifest)
     site_activity_rows: np.ndarray
 
@@ -241,24 +230,13 @@ def simulate_block(world: World, index: int, customers: tuple[int, int]) -> Bloc
     a0, a1 = np.searchsorted(w.assignment_user, [u0, u1])
     act = _activity_rows(w, rng, (int(a0), int(a1)))
     storage, live = _storage_matrix(w, rng, (s0, s1), act)
-    sto_day, sto_site, sto_bytes = _storage_rows(w, (s0, s1), storage)
-    job_day, job_site, job_type, job_minutes = _job_rows(w, rng, (s0, s1), storage, live)
     site_rows = np.zeros(w.n_sites, dtype=np.int64)
     site_rows[s0:s1] = np.bincount(act.site, minlength=s1)[s0:]
     return Block(
         index=index,
         customers=customers,
-        act_day=act.day,
-        act_site=act.site,
-        act_user=act.user,
-        act_type=act.type,
-        act_count=act.count,
-        sto_day=sto_day,
-        sto_site=sto_site,
-        sto_bytes=sto_bytes,
-        job_day=job_day,
-        job_site=job_site,
-        job_type=job_type,
-        job_minutes=job_minutes,
+        activity=(act.day, act.site, act.user, act.type, act.count),
+        storage=_storage_rows(w, (s0, s1), storage),
+        jobs=_job_rows(w, rng, (s0, s1), storage, live),
         site_activity_rows=site_rows,
     )

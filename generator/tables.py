@@ -79,8 +79,36 @@ def users_table(v: Vocab, through_day: int) -> pa.Table:
 # --------------------------------------------------------------------------
 # Fact tables (from simulated codes; optionally a block's local dictionaries)
 # --------------------------------------------------------------------------
+# A fact table's rows as columns (Block.activity, .storage, .jobs), and a
+# chunk's customer, site and user ranges (c0, c1, s0, s1, u0, u1) for its
+# chunk-local dictionaries (None: the whole world's).
+Rows = tuple[np.ndarray, ...]
+Local = tuple[int, int, int, int, int, int] | None
+
+
 def _prefix(day_sorted: np.ndarray, through_day: int) -> int:
     return int(np.searchsorted(day_sorted, through_day, side="right"))
+
+
+def _site_day_rows(
+    v: Vocab,
+    order: np.ndarray,
+    day: np.ndarray,
+    site: np.ndarray,
+    through_day: int,
+    local: Local,
+) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """The rows of a fact table in ``order`` up to ``through_day``, with the
+    columns every fact table has: customer_id (the site's owner), site_id, date."""
+    w = v.world
+    order = order[: _prefix(day[order], through_day)]
+    c0, c1, s0, s1, _, _ = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
+    site_o = site[order]
+    return order, {
+        "customer_id": v.strings(w.site_customer[site_o], v.customer_id, c0, c1),
+        "site_id": v.strings(site_o, v.site_id, s0, s1),
+        "date": v.dates(day[order]),
+    }
 
 
 def day_order(day: np.ndarray, n_days: int) -> np.ndarray:
@@ -90,75 +118,36 @@ def day_order(day: np.ndarray, n_days: int) -> np.ndarray:
     return np.argsort(day, kind="stable")
 
 
-def activity_table(
-    v: Vocab,
-    day: np.ndarray,
-    site: np.ndarray,
-    user: np.ndarray,
-    type_: np.ndarray,
-    count: np.ndarray,
-    through_day: int,
-    local: tuple[int, int, int, int, int, int] | None = None,
-) -> pa.Table:
+def activity_table(v: Vocab, rows: Rows, through_day: int, local: Local = None) -> pa.Table:
     """Activity rows sorted by (date, customer, site, e-mail, type), cut at ``through_day``.
 
     The rows must arrive in (site, user, day, type) order, as ``simulate_block``
     emits them (blocks concatenated in customer order): a stable sort by day then
     gives the output order.
     """
+    day, site, user, type_, count = rows
     w = v.world
-    order = day_order(day, w.n_days)
-    order = order[: _prefix(day[order], through_day)]
-    c0, c1, s0, s1, u0, u1 = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
-    site_o = site[order]
-    return v.table(
-        "saas_user_activity",
-        {
-            "customer_id": v.strings(w.site_customer[site_o], v.customer_id, c0, c1),
-            "user_email": v.strings(user[order], v.user_email, u0, u1),
-            "site_id": v.strings(site_o, v.site_id, s0, s1),
-            "date": v.dates(day[order]),
-            "activity_type": v.strings(type_[order], v.constants["activity_type"]),
-            "event_count": number_array(count[order]),
-        },
-    )
+    order, columns = _site_day_rows(v, day_order(day, w.n_days), day, site, through_day, local)
+    _, _, _, _, u0, u1 = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
+    columns["user_email"] = v.strings(user[order], v.user_email, u0, u1)
+    columns["activity_type"] = v.strings(type_[order], v.constants["activity_type"])
+    columns["event_count"] = number_array(count[order])
+    return v.table("saas_user_activity", columns)
 
 
-def storage_table(
-    v: Vocab,
-    day: np.ndarray,
-    site: np.ndarray,
-    nbytes: np.ndarray,
-    through_day: int,
-    local: tuple[int, int, int, int, int, int] | None = None,
-) -> pa.Table:
+def storage_table(v: Vocab, rows: Rows, through_day: int, local: Local = None) -> pa.Table:
     """Storage rows sorted by (date, customer, site), cut at ``through_day``."""
-    w = v.world
-    order = day_order(day, w.n_days)  # blocks come in site order, each in (day, site) order
-    order = order[: _prefix(day[order], through_day)]
-    c0, c1, s0, s1, _, _ = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
-    site_o = site[order]
-    return v.table(
-        "saas_storage",
-        {
-            "customer_id": v.strings(w.site_customer[site_o], v.customer_id, c0, c1),
-            "site_id": v.strings(site_o, v.site_id, s0, s1),
-            "date": v.dates(day[order]),
-            "storage_bytes": number_array(nbytes[order]),
-        },
-    )
+    day, site, nbytes = rows
+    # blocks come in site order, each in (day, site) order
+    order = day_order(day, v.world.n_days)
+    order, columns = _site_day_rows(v, order, day, site, through_day, local)
+    columns["storage_bytes"] = number_array(nbytes[order])
+    return v.table("saas_storage", columns)
 
 
-def jobs_table(
-    v: Vocab,
-    day: np.ndarray,
-    site: np.ndarray,
-    type_: np.ndarray,
-    minutes: np.ndarray,
-    through_day: int,
-    local: tuple[int, int, int, int, int, int] | None = None,
-) -> pa.Table:
+def jobs_table(v: Vocab, rows: Rows, through_day: int, local: Local = None) -> pa.Table:
     """Job rows sorted by (date, customer, site, type, minutes), cut at ``through_day``."""
+    day, site, type_, minutes = rows
     w = v.world
     p = w.params
     order = sort_order(
@@ -169,16 +158,7 @@ def jobs_table(
             (minutes, p.job_max_minutes + 1),
         ]
     )
-    order = order[: _prefix(day[order], through_day)]
-    c0, c1, s0, s1, _, _ = local or (0, w.n_customers, 0, w.n_sites, 0, w.n_users)
-    site_o = site[order]
-    return v.table(
-        "saas_background_jobs",
-        {
-            "customer_id": v.strings(w.site_customer[site_o], v.customer_id, c0, c1),
-            "site_id": v.strings(site_o, v.site_id, s0, s1),
-            "date": v.dates(day[order]),
-            "background_job_type": v.strings(type_[order], v.constants["background_job_type"]),
-            "background_job_min": number_array(minutes[order]),
-        },
-    )
+    order, columns = _site_day_rows(v, order, day, site, through_day, local)
+    columns["background_job_type"] = v.strings(type_[order], v.constants["background_job_type"])
+    columns["background_job_min"] = number_array(minutes[order])
+    return v.table("saas_background_jobs", columns)

@@ -1,6 +1,6 @@
 {#- Where each node lands (docs/environments.md): the target's schema or
-    dataset is the base; a node with a custom schema (the seeds' `raw`) lands
-    in `<base>_<custom>` on a sandbox (`dbt_<user>`, `ci_<run>`), as named
+    dataset is the base; a layer's custom schema (dbt_project.yml) lands in
+    `<base>_<custom>` on a sandbox (`dbt_<user>`, `ci_<run>`), as named
     otherwise (production, and DuckDB targets, whose file is their own). The
     raw source's `schema:` applies the same rule (tests/test_environments.py
     checks both agree). BigQuery targets whose base does not match their

@@ -292,15 +292,24 @@ def stream_dbt(
 # temporary copy of the whole project folder (data, build output and the
 # virtualenv it links to included: gigabytes), with a relative DuckDB path
 # pointing into the copy. Without it, the selection goes on the command line.
-def build_raw_tables(manifest: Path, project: DbtProject) -> AssetsDefinition:
-    @dbt_assets(
+def dbt_assets_of(
+    manifest: Path, project: DbtProject, name: str, select: str = "fqn:*", exclude: str = ""
+) -> Any:
+    """``@dbt_assets`` for a selection of the manifest, with what every dbt
+    asset here shares: the translator, the retry policy and the database pool."""
+    return dbt_assets(
         manifest=manifest,
-        select="resource_type:seed",
-        name="raw_tables",
+        select=select,
+        exclude=exclude,
+        name=name,
         dagster_dbt_translator=TRANSLATOR,
         retry_policy=retry_policy(),
         pool=database_pool(project),
     )
+
+
+def build_raw_tables(manifest: Path, project: DbtProject) -> AssetsDefinition:
+    @dbt_assets_of(manifest, project, "raw_tables", select="resource_type:seed")
     def raw_tables(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         problems = daily_job.raw_file_problems(project)
         if problems:
@@ -311,14 +320,7 @@ def build_raw_tables(manifest: Path, project: DbtProject) -> AssetsDefinition:
 
 
 def build_dbt_models(manifest: Path, project: DbtProject) -> AssetsDefinition:
-    @dbt_assets(
-        manifest=manifest,
-        exclude="resource_type:seed",
-        name="dbt_models",
-        dagster_dbt_translator=TRANSLATOR,
-        retry_policy=retry_policy(),
-        pool=database_pool(project),
-    )
+    @dbt_assets_of(manifest, project, "dbt_models", exclude="resource_type:seed")
     def dbt_models(
         context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
     ) -> Iterator[Any]:

@@ -133,16 +133,18 @@ def duckdb_has_relations(path: Path, names: Sequence[str]) -> bool:
 # Comparing two builds
 # --------------------------------------------------------------------------
 def mart_relations(manifest_path: Path) -> list[str]:
-    """Names of the project's materialized marts (tables and incremental models)."""
+    """The project's materialized marts (tables and incremental models), as
+    ``schema.name``."""
     return materialized_relations(manifest_path, layer="marts")
 
 
 def materialized_relations(manifest_path: Path, layer: str | None = None) -> list[str]:
-    """Names of the models stored as tables (tables and incremental models),
-    optionally only those of one layer (``staging``, ``intermediate``, ``marts``)."""
+    """The models stored as tables (tables and incremental models), as
+    ``schema.name`` (each layer has its schema), optionally only those of one
+    layer (``staging``, ``intermediate``, ``marts``)."""
     manifest = json.loads(manifest_path.read_text())
     return sorted(
-        node["name"]
+        f"{node['schema']}.{node['alias']}"
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model"
         and (layer is None or layer in node["fqn"])
@@ -155,14 +157,14 @@ def materialized_relations(manifest_path: Path, layer: str | None = None) -> lis
 LOAD_TIME_COLUMNS = ("dbt_loaded_at",)
 
 
-def read_relation(database: Path, name: str, schema: str = "main") -> tuple[Any, list[str]]:
-    """A relation of a DuckDB file as a pandas DataFrame in a canonical row order
-    (sorted on its non-float columns), and the names of its float columns; the
-    load-time columns are left out."""
+def read_relation(database: Path, relation_name: str) -> tuple[Any, list[str]]:
+    """A relation (``schema.name``) of a DuckDB file as a pandas DataFrame in a
+    canonical row order (sorted on its non-float columns), and the names of its
+    float columns; the load-time columns are left out."""
     import duckdb
 
     with duckdb.connect(str(database), read_only=True) as connection:
-        relation = connection.sql(f'select * from {schema}."{name}"')
+        relation = connection.sql(f"select * from {relation_name}")
         loaded = [c for c in relation.columns if c in LOAD_TIME_COLUMNS]
         if loaded:
             relation = relation.project(*[f'"{c}"' for c in relation.columns if c not in loaded])
@@ -177,7 +179,7 @@ def read_relation(database: Path, name: str, schema: str = "main") -> tuple[Any,
 
 
 def compare_relations(left: Path, right: Path, names: Sequence[str]) -> dict[str, str]:
-    """Row-for-row comparison of relations in two DuckDB files.
+    """Row-for-row comparison of relations (``schema.name``) in two DuckDB files.
 
     Rows are put in the order of their non-float columns; non-float columns
     must be exactly equal, floats equal to 1e-9 relative (a sum of floats may

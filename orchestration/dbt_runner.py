@@ -259,14 +259,33 @@ class DbtProject:
         return json.loads((self.target_dir / "run_results.json").read_text())
 
     def query(self, sql: str) -> pd.DataFrame:
-        """Read from the project's DuckDB file (read-only)."""
+        """Read from the project's DuckDB file (read-only). An unqualified name
+        is looked up in ``main`` (the marts), then in every other schema (each
+        layer has its own: docs/environments.md)."""
         import duckdb
 
         with duckdb.connect(str(self.database_path), read_only=True) as connection:
+            schemas = [
+                name
+                for (name,) in connection.execute(
+                    "select schema_name from information_schema.schemata "
+                    "where catalog_name = current_database() order by schema_name <> 'main', 1"
+                ).fetchall()
+            ]
+            connection.execute(f"set search_path = '{','.join(schemas)}'")
             return connection.sql(sql).df()
 
-    def table(self, name: str, schema: str = "main") -> pd.DataFrame:
-        return self.query(f"select * from {schema}.{name}")
+    def table(self, name: str) -> pd.DataFrame:
+        """A model's relation, wherever its layer puts it (the manifest's schema)."""
+        return self.query(f"select * from {self.relation(name)}")
+
+    def relation(self, name: str) -> str:
+        """``schema.name`` of a model or seed of the last parse or build."""
+        nodes = json.loads(self.manifest_path.read_text())["nodes"].values()
+        found = [n for n in nodes if n["name"] == name and n["resource_type"] in ("model", "seed")]
+        if not found:
+            raise KeyError(f"{name}: no such model or seed in {self.manifest_path}")
+        return f"{found[0]['schema']}.{found[0]['alias']}"
 
 
 def run_command(

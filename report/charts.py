@@ -26,6 +26,38 @@ HEAVY_COLOURS = ("#f58518", "#bab0ac")
 RAISED_COLOURS = ("#e45756", "#e4e7eb")
 WINDOW_COLOURS = ("#4c78a8", "#9ecae9")
 WIDE = 860
+# Each field a tooltip shows, as Vega-Lite shorthand: its title and number
+# format, the same in every chart (a chart can still pass its own).
+TOOLTIP_FIELDS: dict[str, tuple[str, str | None]] = {
+    "licensed_users:Q": ("Licensed users", ","),
+    "events_per_active_user:Q": ("Events per active user", ",.1f"),
+    "active_users:Q": ("Active users", ","),
+    "events_total:Q": ("Events", ","),
+    "customers:Q": ("Customers", ","),
+    "license_type:N": ("Licence", None),
+    "licence_utilisation:Q": ("Utilisation", ".1%"),
+    "kind:N": ("Candidates", None),
+    "users:Q": ("Users", ","),
+    "storage_gib:Q": ("Storage (GiB)", ",.2f"),
+    "storage_gib_mom_growth:Q": ("Growth on previous month", "+.1%"),
+    "customer_id:N": ("Customer", None),
+    "account_tier:N": ("Tier", None),
+    "region:N": ("Region", None),
+    "share:Q": ("Share of platform minutes", ".1%"),
+    "job_minutes_total:Q": ("Job minutes", ",.0f"),
+    "peak_minutes_per_site:Q": ("Peak minutes per site", ",.0f"),
+    "heavy_months:Q": ("Months flagged heavy", None),
+    "months:Q": ("Months with data", None),
+    "site_id:N": ("Site", None),
+    "signal:N": ("Signal", None),
+    "raised:N": ("Raised", None),
+    "go_live_date:N": ("Go-live", None),
+    "events_in_window:Q": ("Events", ","),
+    "active_users_in_window:Q": ("Active users", None),
+    "licensed_users_in_window:Q": ("Licensed users", None),
+    "activation_rate:Q": ("Activation rate", ".0%"),
+    "storage_gib_peak:Q": ("Peak storage (GiB)", ",.2f"),
+}
 
 
 def _alt() -> Any:
@@ -61,6 +93,22 @@ def _month_tooltip(alt: Any) -> Any:
     return alt.Tooltip("month_start:T", timeUnit="utcyearmonth", format="%B %Y", title="Month")
 
 
+def _tooltips(alt: Any, *fields: str | tuple[str, ...]) -> list[Any]:
+    """Tooltips of TOOLTIP_FIELDS by name, or (shorthand, title[, format]) of a
+    chart's own; `month_start:T` is the month as "March 2024"."""
+    tooltips = []
+    for field in fields:
+        if field == "month_start:T":
+            tooltips.append(_month_tooltip(alt))
+            continue
+        name, title, number_format = (
+            (field, *TOOLTIP_FIELDS[field]) if isinstance(field, str) else (*field, None)[:3]
+        )
+        extra = {"format": number_format} if number_format else {}
+        tooltips.append(alt.Tooltip(name, title=title, **extra))
+    return tooltips
+
+
 def _colour(alt: Any, field: str, title: str | None, domain: Sequence[Any], colours: Any) -> Any:
     return alt.Color(
         f"{field}:N",
@@ -81,13 +129,14 @@ def _segment_panel(
 ) -> Any:
     alt = _alt()
     field, measure_title = measure
-    tooltip = [
-        _month_tooltip(alt),
-        alt.Tooltip("segment:N", title=titles[1]),
-        alt.Tooltip(f"{field}:Q", title=measure_title, format=",.0f"),
-        alt.Tooltip("licensed_users:Q", title="Licensed users", format=",.0f"),
-        alt.Tooltip("events_per_active_user:Q", title="Events per active user", format=",.1f"),
-    ]
+    tooltip = _tooltips(
+        alt,
+        "month_start:T",
+        ("segment:N", titles[1]),
+        (f"{field}:Q", measure_title, ",.0f"),
+        ("licensed_users:Q", "Licensed users", ",.0f"),
+        "events_per_active_user:Q",
+    )
     base = alt.Chart(alt.Data(values=records), title=titles[0], width=400, height=240)
     encoding = {
         "y": alt.Y(f"{field}:Q", title=measure_title, axis=alt.Axis(format="~s")),
@@ -123,15 +172,16 @@ def by_segment(
 def industries(records: list[Record], order: Sequence[str]) -> Spec:
     """Heatmap: one row per industry, one cell per month, darker for more active users."""
     alt = _alt()
-    tooltip = [
-        _month_tooltip(alt),
-        alt.Tooltip("segment:N", title="Industry"),
-        alt.Tooltip("active_users:Q", title="Active users", format=","),
-        alt.Tooltip("licensed_users:Q", title="Licensed users", format=","),
-        alt.Tooltip("events_total:Q", title="Events", format=","),
-        alt.Tooltip("events_per_active_user:Q", title="Events per active user", format=",.1f"),
-        alt.Tooltip("customers:Q", title="Customers", format=","),
-    ]
+    tooltip = _tooltips(
+        alt,
+        "month_start:T",
+        ("segment:N", "Industry"),
+        "active_users:Q",
+        "licensed_users:Q",
+        "events_total:Q",
+        "events_per_active_user:Q",
+        "customers:Q",
+    )
     colour = alt.Color(
         "active_users:Q",
         title="Active users",
@@ -154,13 +204,14 @@ def industries(records: list[Record], order: Sequence[str]) -> Spec:
 def licence_utilisation(records: list[Record], order: Sequence[str]) -> Spec:
     alt = _alt()
     top = max([1.0, *(r["licence_utilisation"] or 0 for r in records)])
-    tooltip = [
-        _month_tooltip(alt),
-        alt.Tooltip("license_type:N", title="Licence"),
-        alt.Tooltip("licence_utilisation:Q", title="Utilisation", format=".1%"),
-        alt.Tooltip("active_users:Q", title="Active users", format=","),
-        alt.Tooltip("licensed_users:Q", title="Licensed users", format=","),
-    ]
+    tooltip = _tooltips(
+        alt,
+        "month_start:T",
+        "license_type:N",
+        "licence_utilisation:Q",
+        "active_users:Q",
+        "licensed_users:Q",
+    )
     y = alt.Y(
         "licence_utilisation:Q",
         title="Licence utilisation",
@@ -179,11 +230,7 @@ def licence_utilisation(records: list[Record], order: Sequence[str]) -> Spec:
 def candidates(records: list[Record], kinds: Sequence[str], colours: Sequence[str]) -> Spec:
     """Grouped bars: per month, one bar per kind of candidate (direction and licence)."""
     alt = _alt()
-    tooltip = [
-        _month_tooltip(alt),
-        alt.Tooltip("kind:N", title="Candidates"),
-        alt.Tooltip("users:Q", title="Users", format=","),
-    ]
+    tooltip = _tooltips(alt, "month_start:T", "kind:N", "users:Q")
     chart = alt.Chart(alt.Data(values=records), width=WIDE, height=260)
     return dict(
         chart.mark_bar()
@@ -200,13 +247,14 @@ def candidates(records: list[Record], kinds: Sequence[str], colours: Sequence[st
 
 def storage(records: list[Record], order: Sequence[str]) -> Spec:
     alt = _alt()
-    tooltip = [
-        _month_tooltip(alt),
-        alt.Tooltip("segment:N", title="Account tier"),
-        alt.Tooltip("storage_gib:Q", title="Storage (GiB)", format=",.2f"),
-        alt.Tooltip("storage_gib_mom_growth:Q", title="Growth on previous month", format="+.1%"),
-        alt.Tooltip("customers:Q", title="Customers", format=","),
-    ]
+    tooltip = _tooltips(
+        alt,
+        "month_start:T",
+        ("segment:N", "Account tier"),
+        "storage_gib:Q",
+        "storage_gib_mom_growth:Q",
+        "customers:Q",
+    )
     colour = _colour(alt, "segment", "Account tier", order, palette(order, TIER_COLOURS))
     chart = alt.Chart(alt.Data(values=records), width=WIDE, height=280)
     return dict(
@@ -227,16 +275,17 @@ def background(records: list[Record], heavy_labels: tuple[str, str]) -> Spec:
     order = [r["customer"] for r in records]
     base = alt.Chart(alt.Data(values=records), width=620, height=alt.Step(22))
     y = alt.Y("customer:N", sort=order, title=None)
-    tooltip = [
-        alt.Tooltip("customer_id:N", title="Customer"),
-        alt.Tooltip("account_tier:N", title="Tier"),
-        alt.Tooltip("region:N", title="Region"),
-        alt.Tooltip("share:Q", title="Share of platform minutes", format=".1%"),
-        alt.Tooltip("job_minutes_total:Q", title="Job minutes", format=",.0f"),
-        alt.Tooltip("peak_minutes_per_site:Q", title="Peak minutes per site", format=",.0f"),
-        alt.Tooltip("heavy_months:Q", title="Months flagged heavy"),
-        alt.Tooltip("months:Q", title="Months with data"),
-    ]
+    tooltip = _tooltips(
+        alt,
+        "customer_id:N",
+        "account_tier:N",
+        "region:N",
+        "share:Q",
+        "job_minutes_total:Q",
+        "peak_minutes_per_site:Q",
+        "heavy_months:Q",
+        "months:Q",
+    )
     bars = base.mark_bar().encode(
         x=alt.X("share:Q", title="Share of all background-job minutes", axis=alt.Axis(format="%")),
         y=y,
@@ -262,30 +311,25 @@ def _signal_dots(alt: Any, matrix: list[Record], order: list[str], signals: list
         title=None,
         axis=alt.Axis(labelAngle=0, labelLimit=0, labelExpr="split(datum.label, ', ')"),
     )
-    tooltip = [
-        alt.Tooltip("site_id:N", title="Site"),
-        alt.Tooltip("customer_id:N", title="Customer"),
-        alt.Tooltip("signal:N", title="Signal"),
-        alt.Tooltip("raised:N", title="Raised"),
-        alt.Tooltip("go_live_date:N", title="Go-live"),
-    ]
+    tooltip = _tooltips(alt, "site_id:N", "customer_id:N", "signal:N", "raised:N", "go_live_date:N")
     chart = alt.Chart(alt.Data(values=matrix), width=alt.Step(100), height=alt.Step(20))
     y = alt.Y("site_id:N", sort=order, title="Site")
     return chart.mark_circle(size=160).encode(x=x, y=y, color=colour, tooltip=tooltip)
 
 
 def _window_bars(alt: Any, sites: list[Record], order: list[str], windows: list[str]) -> Any:
-    tooltip = [
-        alt.Tooltip("site_id:N", title="Site"),
-        alt.Tooltip("customer_id:N", title="Customer"),
-        alt.Tooltip("account_tier:N", title="Tier"),
-        alt.Tooltip("go_live_date:N", title="Go-live"),
-        alt.Tooltip("events_in_window:Q", title="Events", format=","),
-        alt.Tooltip("active_users_in_window:Q", title="Active users"),
-        alt.Tooltip("licensed_users_in_window:Q", title="Licensed users"),
-        alt.Tooltip("activation_rate:Q", title="Activation rate", format=".0%"),
-        alt.Tooltip("storage_gib_peak:Q", title="Peak storage (GiB)", format=",.2f"),
-    ]
+    tooltip = _tooltips(
+        alt,
+        "site_id:N",
+        "customer_id:N",
+        "account_tier:N",
+        "go_live_date:N",
+        "events_in_window:Q",
+        "active_users_in_window:Q",
+        "licensed_users_in_window:Q",
+        "activation_rate:Q",
+        "storage_gib_peak:Q",
+    )
     colour = alt.Color(
         "window:N",
         title="Window",

@@ -3,6 +3,8 @@ of the semantic layer, defined in its own words (labels and descriptions)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from report import charts, records
 from report.data import ReportData
 from report.page import (
@@ -21,46 +23,62 @@ from report.warehouse import Record
 Panel = tuple[str, list[Record], list[str], tuple[str, ...]]
 
 
+def _segment_months(data: ReportData, segment: str) -> tuple[list[Record], list[str]]:
+    """A segmentation's rows by month, and its segments, busiest first."""
+    rows = data.segments[segment]
+    order = records.busiest_first(rows, "segment", "active_users")
+    return records.by_month(rows, "segment", order), order
+
+
 def _segment_panels(data: ReportData) -> list[Panel]:
-    panels: list[Panel] = []
     palettes = {"account_tier": charts.TIER_COLOURS, "region": charts.REGION_COLOURS}
-    for segment, colours in palettes.items():
-        rows = data.segments[segment]
-        order = records.busiest_first(rows, "segment", "active_users")
-        panels.append((SEGMENTS[segment], records.by_month(rows, "segment", order), order, colours))
-    return panels
+    return [
+        (SEGMENTS[segment], *_segment_months(data, segment), colours)
+        for segment, colours in palettes.items()
+    ]
+
+
+def _by_segment_chart(
+    data: ReportData,
+    item_id: str,
+    metric: tuple[str, str],
+    mark: Literal["line", "bar"],
+    how_to_read: str,
+) -> Item:
+    """A chart of a metric by month, one panel per segment dimension (tier, region)."""
+    name, label = metric
+    return Item(
+        "chart",
+        item_id,
+        f"{label} by month",
+        spec=charts.by_segment(_segment_panels(data), metric, mark),
+        how_to_read=how_to_read,
+        definitions=metric_definitions(data, name),
+        source=semantic_source(name, "month, customer__account_tier and customer__region"),
+    )
 
 
 def engagement(data: ReportData) -> Section:
-    panels = _segment_panels(data)
-    industry_rows = data.segments["industry"]
-    industry_order = records.busiest_first(industry_rows, "segment", "active_users")
-    by_tier_and_region = "month, customer__account_tier and customer__region"
+    industries, industry_order = _segment_months(data, "industry")
     return Section(
         "engagement",
         "Engagement by month and segment",
         "Who uses the platform, month by month, split by account tier and by region.",
         [
-            Item(
-                "chart",
+            _by_segment_chart(
+                data,
                 "chart-active-users",
-                "Active users by month",
-                spec=charts.by_segment(panels, ("active_users", "Active users"), "line"),
-                how_to_read=(
-                    "Each line is one segment and its height is how many people used the "
-                    "platform that month, so compare slopes: a segment whose line flattens "
-                    "while its customers keep adding licences is adopting more slowly."
-                ),
-                definitions=metric_definitions(data, "active_users"),
-                source=semantic_source("active_users", by_tier_and_region),
+                ("active_users", "Active users"),
+                "line",
+                "Each line is one segment and its height is how many people used the "
+                "platform that month, so compare slopes: a segment whose line flattens "
+                "while its customers keep adding licences is adopting more slowly.",
             ),
             Item(
                 "chart",
                 "chart-industries",
                 "Active users by industry",
-                spec=charts.industries(
-                    records.by_month(industry_rows, "segment", industry_order), industry_order
-                ),
+                spec=charts.industries(industries, industry_order),
                 how_to_read=(
                     "Each row is an industry, busiest first, and each cell a month: the darker "
                     "the cell, the more active users, so a row that darkens from left to right "
@@ -73,18 +91,14 @@ def engagement(data: ReportData) -> Section:
                     "month and customer__industry",
                 ),
             ),
-            Item(
-                "chart",
+            _by_segment_chart(
+                data,
                 "chart-events",
-                "Events by month",
-                spec=charts.by_segment(panels, ("events_total", "Events"), "bar"),
-                how_to_read=(
-                    "Each bar is all the events of a month stacked by segment: the total height "
-                    "is the platform's volume and each colour's part of it is that segment's "
-                    "weight; the tooltip adds events per active user."
-                ),
-                definitions=metric_definitions(data, "events_total"),
-                source=semantic_source("events_total", by_tier_and_region),
+                ("events_total", "Events"),
+                "bar",
+                "Each bar is all the events of a month stacked by segment: the total height "
+                "is the platform's volume and each colour's part of it is that segment's "
+                "weight; the tooltip adds events per active user.",
             ),
         ],
     )
@@ -168,8 +182,7 @@ def licences(data: ReportData) -> Section:
 
 
 def storage(data: ReportData) -> Section:
-    rows = data.segments["account_tier"]
-    order = records.busiest_first(rows, "segment", "active_users")
+    tiers, order = _segment_months(data, "account_tier")
     return Section(
         "storage",
         "Storage growth by account tier",
@@ -179,7 +192,7 @@ def storage(data: ReportData) -> Section:
                 "chart",
                 "chart-storage",
                 "Storage by account tier",
-                spec=charts.storage(records.by_month(rows, "segment", order), order),
+                spec=charts.storage(tiers, order),
                 how_to_read=(
                     "Each line is the storage the tier's sites held on an average day of the "
                     "month: the slope is growth (the tooltip gives it against the previous "

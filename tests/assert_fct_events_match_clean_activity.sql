@@ -13,34 +13,40 @@ fact as (
     group by month_start
 ),
 
-activity as (
+clean_rows as (
     select
         {{ month_start('activity_date') }} as month_start,
-        sum(event_count) as events_total
+        event_count,
+        0 as job_minutes
     from {{ ref('int_user_activity_checked') }}
     where dq_reason_code is null
-    group by {{ month_start('activity_date') }}
-),
-
-jobs as (
+    union all
     select
         {{ month_start('job_date') }} as month_start,
-        sum(job_minutes) as job_minutes_total
+        0 as event_count,
+        job_minutes
     from {{ ref('int_background_jobs_checked') }}
     where dq_reason_code is null
-    group by {{ month_start('job_date') }}
+),
+
+clean as (
+    select
+        month_start,
+        sum(event_count) as events_total,
+        sum(job_minutes) as job_minutes_total
+    from clean_rows
+    group by month_start
 ),
 
 compared as (
     select
-        coalesce(fact.month_start, activity.month_start, jobs.month_start) as month_start,
+        coalesce(fact.month_start, clean.month_start) as month_start,
         coalesce(fact.events_total, 0) as fact_events,
-        coalesce(activity.events_total, 0) as activity_events,
+        coalesce(clean.events_total, 0) as activity_events,
         coalesce(fact.job_minutes_total, 0) as fact_minutes,
-        coalesce(jobs.job_minutes_total, 0) as job_minutes
+        coalesce(clean.job_minutes_total, 0) as job_minutes
     from fact
-    full outer join activity on fact.month_start = activity.month_start
-    full outer join jobs on coalesce(fact.month_start, activity.month_start) = jobs.month_start
+    full outer join clean on fact.month_start = clean.month_start
 ),
 
 mismatches as (

@@ -11,6 +11,7 @@ input separately.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -48,6 +49,18 @@ def suffix(value: str) -> str:
     return value.lower().replace(" ", "_")
 
 
+def per_category(
+    frame: pd.DataFrame, category: str, values: str, aggfunc: str, order: Sequence[str], name: str
+) -> pd.DataFrame:
+    """`values` aggregated per site, month and `category`: one column per
+    category of `order`, named `name` with the category's suffix for `{}`."""
+    table = frame.pivot_table(
+        index=["site_id", "month_start"], columns=category, values=values, aggfunc=aggfunc
+    ).reindex(columns=order)
+    table.columns = [name.format(suffix(c)) for c in order]
+    return table
+
+
 @dataclass
 class Reference:
     """Raw CSVs of one generated data set and the marts recomputed from them."""
@@ -58,6 +71,13 @@ class Reference:
         frame = pd.read_csv(self.seeds / f"{name}.csv", dtype=str, keep_default_na=False)
         for column in dates:
             frame[column] = pd.to_datetime(frame[column])
+        return frame
+
+    def _read_feed(self, name: str, count: str) -> pd.DataFrame:
+        """A daily feed: its date parsed, its month, and its `count` column as an integer."""
+        frame = self._read(name, dates=("date",))
+        frame[count] = frame[count].astype(np.int64)
+        frame["month_start"] = month_start(frame["date"])
         return frame
 
     @cached_property
@@ -94,30 +114,21 @@ class Reference:
 
     @cached_property
     def activity(self) -> pd.DataFrame:
-        frame = self._read("saas_user_activity", dates=("date",))
-        frame["event_count"] = frame["event_count"].astype(np.int64)
+        frame = self._read_feed("saas_user_activity", "event_count")
         frame["user_key"] = [
             user_key(c, e) for c, e in zip(frame["customer_id"], frame["user_email"], strict=True)
         ]
-        frame = frame.merge(
+        return frame.merge(
             self.users[["user_key", "registration_date", "license_type"]], on="user_key"
         )
-        frame["month_start"] = month_start(frame["date"])
-        return frame
 
     @cached_property
     def storage(self) -> pd.DataFrame:
-        frame = self._read("saas_storage", dates=("date",))
-        frame["storage_bytes"] = frame["storage_bytes"].astype(np.int64)
-        frame["month_start"] = month_start(frame["date"])
-        return frame
+        return self._read_feed("saas_storage", "storage_bytes")
 
     @cached_property
     def jobs(self) -> pd.DataFrame:
-        frame = self._read("saas_background_jobs", dates=("date",))
-        frame["background_job_min"] = frame["background_job_min"].astype(np.int64)
-        frame["month_start"] = month_start(frame["date"])
-        return frame
+        return self._read_feed("saas_background_jobs", "background_job_min")
 
     @cached_property
     def data_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -168,15 +179,8 @@ class Reference:
         counts = licensed.groupby(["site_id", "month_start"]).agg(
             licensed_users=("user_key", "nunique"), new_users=("is_new", "sum")
         )
-        by_licence = (
-            licensed.pivot_table(
-                index=["site_id", "month_start"],
-                columns="license_type",
-                values="user_key",
-                aggfunc="nunique",
-            )
-            .reindex(columns=LICENCE_ORDER)
-            .rename(columns=lambda c: f"licensed_{c.lower()}s")
+        by_licence = per_category(
+            licensed, "license_type", "user_key", "nunique", LICENCE_ORDER, "licensed_{}s"
         )
 
         act = self.activity
@@ -193,15 +197,8 @@ class Reference:
         activity["active_users"] = (
             act[act["event_count"] > 0].groupby(["site_id", "month_start"])["user_key"].nunique()
         )
-        by_type = (
-            act.pivot_table(
-                index=["site_id", "month_start"],
-                columns="activity_type",
-                values="event_count",
-                aggfunc="sum",
-            )
-            .reindex(columns=ACTIVITY_TYPES)
-            .rename(columns=lambda c: f"events_{suffix(c)}")
+        by_type = per_category(
+            act, "activity_type", "event_count", "sum", ACTIVITY_TYPES, "events_{}"
         )
 
         st = self.storage.sort_values("date")
@@ -216,16 +213,9 @@ class Reference:
             job_runs=("background_job_min", "size"),
             job_minutes_total=("background_job_min", "sum"),
         )
-        jobs_by_type = self.jobs.pivot_table(
-            index=["site_id", "month_start"],
-            columns="background_job_type",
-            values="background_job_min",
-            aggfunc=["sum", "size"],
-        )
-        minutes = jobs_by_type["sum"].reindex(columns=JOB_TYPES)
-        minutes.columns = [f"job_minutes_{suffix(c)}" for c in JOB_TYPES]
-        runs = jobs_by_type["size"].reindex(columns=JOB_TYPES)
-        runs.columns = [f"job_runs_{suffix(c)}" for c in JOB_TYPES]
+        job_type = (self.jobs, "background_job_type", "background_job_min")
+        minutes = per_category(*job_type, "sum", JOB_TYPES, "job_minutes_{}")
+        runs = per_category(*job_type, "size", JOB_TYPES, "job_runs_{}")
 
         fact = spine.set_index(["site_id", "month_start"])
         for part in (counts, by_licence, activity, by_type, storage, jobs, minutes, runs):

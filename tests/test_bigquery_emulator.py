@@ -62,6 +62,7 @@ DBT_TIMEOUT_SECONDS = 900
 GENERATOR_ARGS = ("--scale", "small", "--customers", "3")
 EMULATOR_THREADS = "8"  # the emulator build is per-query latency bound
 DBT_TEST_VARS = "quarantine_max_share: 1"
+LAYER_SCHEMAS = ("staging", "intermediate", "quarantine")  # dbt_project.yml: a schema per layer
 # Warehouse-specific internal hashes (DuckDB hash() vs BigQuery md5 bits):
 # equal within a warehouse, never across.
 # Headline metrics summed per month from fct_site_months.
@@ -156,14 +157,27 @@ class Warehouses:
     timings: dict[str, float]
 
     def bq_rows(self, sql: str) -> list[tuple[Any, ...]]:
-        """Rows of ``sql`` on the emulator; ``{t}`` names the model's dataset."""
-        query = sql.format(t=f"`demo.{self.dataset}`")
+        """Rows of ``sql`` on the emulator; ``{t}`` names the marts' dataset,
+        ``{intermediate}`` (and each other layer) that layer's."""
+        datasets = {layer: f"`demo.{self.dataset}_{layer}`" for layer in LAYER_SCHEMAS}
+        query = sql.format(t=f"`demo.{self.dataset}`", **datasets)
         return [tuple(row.values()) for row in self.client.query(query).result()]
 
     def duck_rows(self, sql: str) -> list[tuple[Any, ...]]:
-        """Rows of ``sql`` on the DuckDB build; ``{t}`` names its schema."""
+        """Rows of ``sql`` on the DuckDB build; the same names, its schemas."""
         with duckdb.connect(str(self.duckdb.project.database_path), read_only=True) as con:
-            return con.execute(sql.format(t="main")).fetchall()
+            schemas = {layer: layer for layer in LAYER_SCHEMAS}
+            return con.execute(sql.format(t="main", **schemas)).fetchall()
+
+    def place(self, model: str) -> str:
+        """The placeholder of ``model``'s schema in ``bq_rows``/``duck_rows``."""
+        schema = self.duckdb.project.relation(model).split(".")[0]
+        return "t" if schema == "main" else schema
+
+    def bq_table(self, model: str) -> bigquery.Table:
+        place = self.place(model)
+        dataset = self.dataset if place == "t" else f"{self.dataset}_{place}"
+        return self.client.get_table(f"demo.{dataset}.{model}")
 
     def both(self, sql: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         return self.bq_rows(sql), self.duck_rows(sql)
@@ -432,9 +446,8 @@ def test_every_mart_is_identical_on_both(warehouses: Warehouses) -> None:
 
 
 def _assert_table_identical(warehouses: Warehouses, table: str, allow_empty: bool = False) -> None:
-    schema = warehouses.client.get_table(f"demo.{warehouses.dataset}.{table}").schema
-    columns = [f.name for f in schema]
-    sql = f"select {', '.join(columns)} from {{t}}.{table}"
+    columns = [f.name for f in warehouses.bq_table(table).schema]
+    sql = f"select {', '.join(columns)} from {{{warehouses.place(table)}}}.{table}"
     bq, duck = warehouses.both(sql)
     assert bq or allow_empty, f"{table} is empty: the comparison would prove nothing"
     assert_same_rows(table, bq, duck, columns)
@@ -443,7 +456,7 @@ def _assert_table_identical(warehouses: Warehouses, table: str, allow_empty: boo
 def test_quarantine_reason_counts_match(warehouses: Warehouses) -> None:
     """The appended rule-breaking rows land in quarantine alike on both."""
     sql = (
-        "select raw_table, dq_reason_code, count(*) as n from {t}.fct_quarantined_rows "
+        "select raw_table, dq_reason_code, count(*) as n from {quarantine}.fct_quarantined_rows "
         "group by raw_table, dq_reason_code order by raw_table, dq_reason_code"
     )
     bq, duck = warehouses.both(sql)
@@ -456,14 +469,11 @@ def test_column_types_match(warehouses: Warehouses) -> None:
     """DATE stays DATE (no DATETIME/TIMESTAMP), floats are 64-bit on both."""
     mismatches = []
     for mart in warehouses.marts():
-        bq_types = {
-            f.name: f.field_type
-            for f in warehouses.client.get_table(f"demo.{warehouses.dataset}.{mart}").schema
-        }
+        bq_types = {f.name: f.field_type for f in warehouses.bq_table(mart).schema}
         duck_types = dict(
             warehouses.duck_rows(
                 "select column_name, data_type from information_schema.columns "
-                f"where table_schema = 'main' and table_name = '{mart}'"
+                f"where table_name = '{mart}'"
             )
         )
         assert set(bq_types) == set(duck_types), mart
@@ -561,8 +571,8 @@ def after_incremental_run(warehouses: Warehouses) -> Warehouses:
     path (BigQuery: insert_overwrite MERGE of the changed partitions)."""
     started = time.monotonic()
     sql = (
-        "select customer_id, user_email, site_id from {t}.int_users_deduplicated "
-        "inner join {t}.int_user_site_assignments using (user_key, customer_id) "
+        "select customer_id, user_email, site_id from {intermediate}.int_users_deduplicated "
+        "inner join {intermediate}.int_user_site_assignments using (user_key, customer_id) "
         "order by customer_id, user_email, site_id limit 1"
     )
     customer_id, email, site_id = warehouses.duck_rows(sql)[0]

@@ -39,7 +39,7 @@ def _execute(project: DbtProject, sql: str) -> None:
 
 
 def test_null_in_a_contracted_column_stops_the_build(broken: DbtProject) -> None:
-    _execute(broken, "update int_sites_lifecycle set account_tier = null")
+    _execute(broken, f"update {broken.relation('int_sites_lifecycle')} set account_tier = null")
     result = broken.dbt("run", "--select", "fct_site_months", check=False)
     assert result.returncode == 1, result.stdout[-3000:]
     assert "NOT NULL constraint failed" in result.stdout, result.stdout[-3000:]
@@ -50,9 +50,10 @@ def test_repeated_key_of_the_latest_load_fails_the_primary_key(broken: DbtProjec
     table = "int_user_activity_checked"
     clean = broken.dbt("test", "--select", table, "--exclude", "test_type:unit")
     assert clean.returncode == 0
+    relation = broken.relation(table)
     _execute(
         broken,
-        f"insert into {table} select * from {table} where dq_reason_code is null limit 1",
+        f"insert into {relation} select * from {relation} where dq_reason_code is null limit 1",
     )
     result = broken.dbt("test", "--select", table, "--exclude", "test_type:unit", check=False)
     assert result.returncode == 1, result.stdout[-3000:]
@@ -82,11 +83,8 @@ def test_broken_row_rule_fails_naming_the_rule(broken: DbtProject) -> None:
 
 
 def test_lost_row_fails_the_reconciliation(broken: DbtProject) -> None:
-    _execute(
-        broken,
-        "delete from int_storage_checked"
-        " where rowid = (select min(rowid) from int_storage_checked)",
-    )
+    checked = broken.relation("int_storage_checked")
+    _execute(broken, f"delete from {checked} where rowid = (select min(rowid) from {checked})")
     result = broken.dbt("test", "--select", "assert_quarantine_reconciles", check=False)
     assert result.returncode == 1, result.stdout[-3000:]
     assert "FAIL 1 assert_quarantine_reconciles" in result.stdout

@@ -17,11 +17,11 @@ import json
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomlkit
 
 from conventions.parse import add_placeholder_seeds, missing_seeds
 from orchestration.dbt_runner import DbtProject
@@ -122,32 +122,6 @@ PK_RULE = "conventions.rules.model_has_primary_key_test"
 PK_EXCEPTIONS = {"dim_leaf_1": "excepted in this test, with a reason", "dim_leaf_2": ""}
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        items = ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + items + " }"
-    raise TypeError(f"no TOML for {value!r}")
-
-
-def _dbt_score_toml(config: dict[str, Any]) -> str:
-    """pyproject.toml holding only a [tool.dbt-score] table (what dbt-score reads)."""
-    rules = config.pop("rules", {})
-    lines = ["[tool.dbt-score]"]
-    lines += [f"{key} = {_toml_value(value)}" for key, value in config.items()]
-    for rule, options in rules.items():
-        lines += ["", f'[tool.dbt-score.rules."{rule}"]']
-        lines += [f"{key} = {_toml_value(value)}" for key, value in options.items()]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture(scope="module")
 def bad_project(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("conventions") / "project")
@@ -157,11 +131,11 @@ def bad_project(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
         path.write_text(textwrap.dedent(text).lstrip())
     add_placeholder_seeds(project.root, missing_seeds(project.root))
 
-    pyproject = tomllib.loads((project.root / "pyproject.toml").read_text())
-    config = pyproject["tool"]["dbt-score"]
-    rule_config = config.setdefault("rules", {}).setdefault(PK_RULE, {})
+    pyproject = tomlkit.parse((project.root / "pyproject.toml").read_text())
+    rules: Any = pyproject["tool"]["dbt-score"].setdefault("rules", {})
+    rule_config = rules.setdefault(PK_RULE, {})
     rule_config["exceptions"] = {**rule_config.get("exceptions", {}), **PK_EXCEPTIONS}
-    (project.root / "pyproject.toml").write_text(_dbt_score_toml(config))
+    (project.root / "pyproject.toml").write_text(tomlkit.dumps(pyproject))
 
     project.dbt("--quiet", "parse")
     return project

@@ -130,10 +130,17 @@ def parse_project(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     return project
 
 
+# who may read what (dbt_project.yml: grants from --vars)
+READERS = {"mart_readers": ["group:bi@example.com"], "quarantine_readers": ["group:dq@example.com"]}
+READER_ROLE = "roles/bigquery.dataViewer"
+
+
 def parse(project: DbtProject, target: str, env: dict[str, str], check: bool = True) -> Any:
-    """`dbt parse --target TARGET` under ``env``: the manifest, or the failed run."""
+    """`dbt parse --target TARGET` under ``env`` with the readers of ``READERS``:
+    the manifest, or the failed run."""
     runner = DbtProject(project.root, {**project.env, "DBT_TARGET": target, **env})
-    result = runner.dbt("parse", "--target-path", f"target/{target}", check=check)
+    where, readers = f"target/{target}", json.dumps(READERS)
+    result = runner.dbt("parse", "--target-path", where, "--vars", readers, check=check)
     if result.returncode != 0:
         return result
     return json.loads((project.root / "target" / target / "manifest.json").read_text())
@@ -200,6 +207,44 @@ def test_no_two_environments_share_a_dataset(manifests: dict[str, Any]) -> None:
     for i, first in enumerate(targets):
         for second in targets[i + 1 :]:
             assert not written[first] & written[second], (first, second)
+
+
+def grantees(node: dict[str, Any]) -> set[str]:
+    return set(node["config"].get("grants", {}).get(READER_ROLE, []))
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize("target", sorted(BIGQUERY_TARGETS))
+def test_each_layer_has_its_dataset_and_mart_readers_see_only_the_marts(
+    manifests: dict[str, Any], target: str
+) -> None:
+    """Staging and intermediate (raw emails) and the quarantine (raw values)
+    sit in datasets of their own; the mart readers are granted exactly the
+    marts, which sit in the target's dataset and declare no personal data."""
+    manifest, base = manifests[target], BIGQUERY_TARGETS[target][1]
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    layers = {n["fqn"][1] for n in models}
+    assert {"staging", "intermediate", "marts"} <= layers
+    schemas = {layer: {n["schema"] for n in models if n["fqn"][1] == layer} for layer in layers}
+    assert schemas["staging"] == {expected_schema(base, "staging")}
+    assert schemas["intermediate"] == {expected_schema(base, "intermediate")}
+    marts = [n for n in models if n["fqn"][1] == "marts" and n["fqn"][2] != "data_quality"]
+    quarantine = [n for n in models if n["fqn"][1:3] == ["marts", "data_quality"]]
+    assert marts and quarantine
+    assert {n["schema"] for n in marts} == {base}
+    assert {n["schema"] for n in quarantine} == {expected_schema(base, "quarantine")}
+
+    seen_by_mart_readers = {n["name"] for n in models if "group:bi@example.com" in grantees(n)}
+    assert seen_by_mart_readers == {n["name"] for n in marts}
+    assert all(grantees(n) == {"group:dq@example.com"} for n in quarantine)
+    assert not [n["name"] for n in models if n["fqn"][1] != "marts" and grantees(n)]
+    personal = [
+        (n["name"], column)
+        for n in marts
+        for column, spec in n["columns"].items()
+        if spec.get("meta", {}).get("contains_pii")
+    ]
+    assert not personal, personal
 
 
 @pytest.mark.dbt

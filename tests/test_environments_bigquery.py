@@ -8,8 +8,8 @@ environment in turn seeds one raw table and builds the staging model that
 reads it (production first, then a developer and a CI run at once). Then:
 
 * each wrote only to its own datasets, exactly where its manifest said
-  (production `saas_analytics` and `raw`, alice `dbt_alice` and
-  `dbt_alice_raw`, the CI run `ci_<run>` and `ci_<run>_raw`);
+  (production `staging` and `raw`, alice `dbt_alice_staging` and
+  `dbt_alice_raw`, the CI run `ci_<run>_staging` and `ci_<run>_raw`);
 * each staging view reads its own environment's raw table;
 * production's tables were not touched by the later runs (a marker row added
   to its raw table and a marker view put in place of its staging view, after
@@ -85,10 +85,18 @@ class Environment:
     base: str
     manifest: dict[str, Any] = field(default_factory=dict)
 
+    def dataset(self, custom: str) -> str:
+        """Its dataset for a custom schema: the rule of macros/generate_schema_name.sql."""
+        return f"{self.base}_{custom}" if self.base.startswith(("dbt_", "ci_")) else custom
+
     @property
     def raw(self) -> str:
-        """Its raw dataset: the rule of macros/generate_schema_name.sql."""
-        return f"{self.base}_raw" if self.base.startswith(("dbt_", "ci_")) else "raw"
+        return self.dataset("raw")
+
+    @property
+    def staging(self) -> str:
+        """Where its staging views land (dbt_project.yml: a schema per layer)."""
+        return self.dataset("staging")
 
 
 @dataclass
@@ -160,7 +168,7 @@ def _mark_production(client: bigquery.Client, project: DbtProject, seed: str, mo
     columns = _raw_columns(project, seed)
     values = ", ".join(f"'{MARKER}'" for _ in columns)
     client.query(f"insert into `demo.raw.{seed}` ({', '.join(columns)}) values ({values})").result()
-    view = f"`demo.saas_analytics.{model}`"
+    view = f"`demo.staging.{model}`"
     client.query(f"create or replace view {view} as select '{MARKER}' as marker").result()
 
 
@@ -229,7 +237,7 @@ def test_each_environment_wrote_only_to_its_own_datasets(emulated: Emulated) -> 
             if node["name"] in (emulated.seed, emulated.model):
                 expected.setdefault(node["schema"], set()).add(node["alias"])
     assert by_dataset == expected
-    owned = [{env.base, env.raw} for env in emulated.environments.values()]
+    owned = [{env.staging, env.raw} for env in emulated.environments.values()]
     assert set(expected) == set().union(*owned)
     assert sum(len(datasets) for datasets in owned) == len(set(expected)), "a shared dataset"
 
@@ -246,12 +254,12 @@ def test_each_staging_view_reads_its_own_raw_table(emulated: Emulated) -> None:
 
 def test_later_runs_left_production_untouched(emulated: Emulated) -> None:
     client, seed, model = emulated.client, emulated.seed, emulated.model
-    prod = {t for t in _tables(client) if t.split(".")[0] in ("saas_analytics", "raw")}
-    assert prod == {t for t in emulated.prod_tables if t.split(".")[0] in ("saas_analytics", "raw")}
+    prod = {t for t in _tables(client) if t.split(".")[0] in ("staging", "raw")}
+    assert prod == {t for t in emulated.prod_tables if t.split(".")[0] in ("staging", "raw")}
     column = _raw_columns(emulated.project, seed)[0]
     marked = f"select count(*) from `demo.raw.{seed}` where {column} = '{MARKER}'"
     assert [tuple(row.values()) for row in client.query(marked).result()] == [(1,)]
-    view = client.query(f"select marker from `demo.saas_analytics.{model}`").result()
+    view = client.query(f"select marker from `demo.staging.{model}`").result()
     assert [tuple(row.values()) for row in view] == [(MARKER,)]
 
 

@@ -332,10 +332,10 @@ def rebuilt_months(project: Project) -> dict[str, int]:
 def all_materialized(project: Project) -> list[str]:
     with duckdb.connect(str(project.database_path), read_only=True) as connection:
         rows = connection.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1"
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema <> 'raw' and table_type = 'BASE TABLE' order by 1"
         ).fetchall()
-    return [name for (name,) in rows]
+    return [name for (name,) in rows]  # every layer's tables, the raw ones (seeds) aside
 
 
 def test_day_by_day_replay_equals_full_refresh(replay: Replay) -> None:
@@ -354,7 +354,7 @@ def test_day_by_day_replay_equals_full_refresh(replay: Replay) -> None:
     with duckdb.connect(str(replay.incremental.database_path), read_only=True) as connection:
         reasons = dict(
             connection.execute(
-                "select dq_reason_code, count(*) from fct_quarantined_rows "
+                "select dq_reason_code, count(*) from quarantine.fct_quarantined_rows "
                 "where raw_table = 'saas_user_activity' group by 1"
             ).fetchall()
         )
@@ -370,7 +370,8 @@ def test_day_by_day_replay_equals_full_refresh(replay: Replay) -> None:
         ]
         merged = connection.execute(
             "select d.registration_date, d.license_type from dim_users as d "
-            "inner join int_users_deduplicated as u using (user_key) where u.user_email = ?",
+            "inner join intermediate.int_users_deduplicated as u using (user_key) "
+            "where u.user_email = ?",
             [replay.facts["user2_email"]],
         ).fetchone()
         assert merged is not None

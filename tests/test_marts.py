@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from orchestration.database import mart_relations
 from orchestration.dbt_runner import DbtProject
 from tests.reference import ACTIVITY_TYPES, JOB_TYPES, Reference, suffix, user_key
 
@@ -203,19 +204,26 @@ def test_dims_have_one_row_per_entity(built: DbtProject, reference: Reference) -
     ).all()
 
 
-def test_no_email_value_in_any_mart(built: DbtProject) -> None:
-    marts = built.query(
-        "select table_name, column_name from information_schema.columns "
-        "where table_schema = 'main' and data_type = 'VARCHAR' "
-        "and table_name in (select table_name from information_schema.tables "
-        "where table_schema = 'main' and table_type = 'BASE TABLE')"
+def test_emails_stay_below_the_marts(built: DbtProject) -> None:
+    """Every relation of the build, every text column, scanned for e-mails:
+    they are found (the raw users, staging, intermediate), and never in the
+    marts' schema, the one mart readers are granted (tests/test_environments.py
+    shows the grants on BigQuery)."""
+    columns = built.query(
+        "select c.table_schema, c.table_name, c.column_name from information_schema.columns as c "
+        "inner join information_schema.tables as t using (table_catalog, table_schema, table_name) "
+        "where c.data_type = 'VARCHAR' and c.table_catalog = current_database()"
     )
-    assert not marts.empty
-    for table, column in marts.itertuples(index=False):
-        if table.startswith("int_"):
-            continue
-        hits = built.query(f"select count(*) as n from main.{table} where {column} like '%@%'")
-        assert hits["n"].iloc[0] == 0, f"{table}.{column} holds email-like values"
+    holding_emails = set()
+    for schema, table, column in columns.itertuples(index=False):
+        sql = f'select count(*) as n from {schema}."{table}" where "{column}" like \'%_@_%._%\''
+        if built.query(sql)["n"].iloc[0]:
+            holding_emails.add((schema, table))
+    marts = {name.split(".")[1] for name in mart_relations(built.manifest_path)}
+    for below in ("stg_saas__users", "int_users_deduplicated"):  # the scan finds them
+        assert tuple(built.relation(below).split(".")) in holding_emails, below
+    assert not [relation for relation in holding_emails if relation[0] == "main"]
+    assert not [relation for relation in holding_emails if relation[1] in marts]
 
 
 def test_user_key_is_keyed_by_the_deployments_secret(

@@ -134,7 +134,7 @@ def test_daily_job_over_three_days_equals_a_full_refresh(
     )
     assert (different, missing) == ([], []) and same
     tables = materialized_relations(deployment.project.manifest_path)
-    assert "fct_site_months" in tables and "int_user_activity_checked" in tables
+    assert {"main.fct_site_months", "intermediate.int_user_activity_checked"} <= set(tables)
     differences = compare_relations(
         deployment.project.database_path, small_built.database_path, tables
     )
@@ -148,7 +148,10 @@ def test_daily_job_builds_what_the_daily_selector_selects(deployment: Deployment
     selected = {line.strip() for line in listed.output.splitlines() if line.strip().isidentifier()}
     raw = {f"raw/{path.stem}" for path in deployment.project.seeds_dir.glob("saas_*.csv")}
     first, _, last = deployment.daily
-    assert materialized(first) == materialized(last) == selected | raw
+    keys = materialized(first)  # a model's key: its layer's schema (if any), its name
+    assert keys == materialized(last)
+    assert {key.rsplit("/", 1)[-1] for key in keys} == selected | {r[4:] for r in raw}
+    assert {key for key in keys if key.startswith("raw/")} == raw
     steps = deployment.project.target_dir / "runs" / last.run_id / "dbt_models"
     ran = [r["unique_id"] for r in json.loads((steps / "run_results.json").read_text())["results"]]
     assert not [node for node in ran if node.startswith("unit_test.")]  # as the selector
@@ -282,10 +285,11 @@ class Scenario:
     failures: str
 
 
-def corrupt_a_day(database: Path) -> None:
-    with duckdb.connect(str(database)) as connection:
+def corrupt_a_day(project: DbtProject) -> None:
+    with duckdb.connect(str(project.database_path)) as connection:
         connection.execute(
-            "update int_user_activity_checked set event_count = event_count + 1000 "
+            f"update {project.relation('int_user_activity_checked')} "
+            "set event_count = event_count + 1000 "
             "where partition_date = ? and dq_reason_code is null",
             [CORRUPTED_DAY],
         )
@@ -310,7 +314,7 @@ def wait_for_both(served: Served, runs: tuple[str, str]) -> list[Any]:
 @pytest.fixture(scope="module")
 def scenario(deployment: Deployment, served: Served, small_built: DbtProject) -> Scenario:
     project = deployment.project
-    corrupt_a_day(project.database_path)
+    corrupt_a_day(project)
     tables = materialized_relations(project.manifest_path)
     corrupted = compare_relations(project.database_path, small_built.database_path, tables)
     backfill = served.client.submit_job_execution(
@@ -349,7 +353,7 @@ def test_backfill_of_a_date_range_equals_a_full_refresh(
     steps = project.target_dir / "runs" / scenario.backfill
     results = json.loads((steps / "dbt_models" / "run_results.json").read_text())
     assert results["args"]["vars"] == WINDOW  # the job passed the range to dbt
-    assert "int_user_activity_checked" in scenario.corrupted_before  # the test can fail
+    assert "intermediate.int_user_activity_checked" in scenario.corrupted_before  # it can fail
     assert scenario.samples[-1][0] == DagsterRunStatus.SUCCESS, scenario.failures
     tables = materialized_relations(project.manifest_path)
     assert compare_relations(project.database_path, small_built.database_path, tables) == {}

@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -183,51 +183,52 @@ def in_env_of(project: DbtProject, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
+FailedReport = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
 def failed_report(
-    project_dir: Path, out: Path, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str]:
-    """Run the report in-process; its exit status and its one-line error. It wrote nothing."""
-    status = cli.main(["--project-dir", str(project_dir), "--out", str(out), *args])
-    error = capsys.readouterr().err
-    assert error.startswith("python -m report: ") and error.count("\n") == 1, error
-    assert not out.exists()
-    return status, error
-
-
-def test_bad_vars_are_a_usage_error(
     project: DbtProject,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:
+) -> FailedReport:
+    """Runs the report in-process in the built project's environment (another
+    `project_dir` if given); returns its exit status and its one-line error,
+    having checked that it wrote nothing."""
     in_env_of(project, monkeypatch)
-    status, error = failed_report(project.root, tmp_path / "x", capsys, "--vars", "{a: [1,")
+    out = tmp_path / "x"
+
+    def run(*args: str, project_dir: Path = project.root) -> tuple[int, str]:
+        status = cli.main(["--project-dir", str(project_dir), "--out", str(out), *args])
+        error = capsys.readouterr().err
+        assert error.startswith("python -m report: ") and error.count("\n") == 1, error
+        assert not out.exists()
+        return status, error
+
+    return run
+
+
+def test_bad_vars_are_a_usage_error(failed_report: FailedReport) -> None:
+    status, error = failed_report("--vars", "{a: [1,")
     assert status == 2 and "--vars" in error
 
 
 def test_missing_warehouse_is_a_clear_error(
-    project: DbtProject,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    failed_report: FailedReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    in_env_of(project, monkeypatch)
     monkeypatch.setenv("DBT_DUCKDB_PATH", str(tmp_path / "not_built.duckdb"))
-    status, error = failed_report(project.root, tmp_path / "x", capsys)
+    status, error = failed_report()
     assert status == 1 and "dbt seed && dbt build" in error
 
 
 def test_missing_semantic_layer_is_a_clear_error(
-    project: DbtProject,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    failed_report: FailedReport, project: DbtProject, tmp_path: Path
 ) -> None:
     """The marts are there, dbt's artifacts are not (never parsed, or cleaned)."""
-    in_env_of(project, monkeypatch)
     unparsed = tmp_path / "project"
     shutil.copytree(project.root, unparsed, ignore=shutil.ignore_patterns("target", "*.duckdb"))
-    status, error = failed_report(unparsed, tmp_path / "x", capsys)
+    status, error = failed_report(project_dir=unparsed)
     assert status == 1
     assert "semantic_manifest.json: run `dbt parse` or `dbt build` first" in error
 

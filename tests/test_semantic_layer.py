@@ -4,15 +4,13 @@ queries on a `small` build return what the marts they are defined on say."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.dbt_runner import BIN_DIR, DbtProject
+from orchestration.dbt_runner import BIN_DIR, DbtProject, DbtRun, run_command
 
 pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
 
@@ -24,17 +22,10 @@ def project(small_built: DbtProject) -> DbtProject:
     return small_built
 
 
-def mf(project: DbtProject, *args: str) -> subprocess.CompletedProcess[str]:
+def mf(project: DbtProject, *args: str) -> DbtRun:
     """Run `mf ARGS` in the project copy; fail with its output on a non-zero exit."""
-    result = subprocess.run(
-        [MF, *args],
-        cwd=project.root,
-        env={**os.environ, **project.env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, (
+    result = run_command([MF, *args], cwd=project.root, env=project.full_env())
+    assert result.ok, (
         f"mf {' '.join(args)} exited {result.returncode}\n"
         f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     )

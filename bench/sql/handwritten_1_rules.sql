@@ -68,6 +68,17 @@ create or replace macro rule_known_site(site_id, owner) as case when owner is nu
     then broken('orphan_site', 'site_id "' || site_id || '" is not a clean site') end;
 create or replace macro rule_site_of_customer(site_id, owner, customer_id) as case when owner <> customer_id
     then broken('site_customer_mismatch', 'site_id "' || site_id || '" belongs to customer ' || owner) end;
+-- a site's feed (storage, background jobs): its keys present, then well formed
+create or replace macro rule_site_feed_keys(customer_id, site_id) as coalesce(
+    rule_present('customer_id', customer_id),
+    rule_present('site_id', site_id),
+    rule_format('customer_id', customer_id, ${customer_id_pattern}),
+    rule_format('site_id', site_id, ${site_id_pattern})
+);
+-- the row's site is a clean site of its customer
+create or replace macro rule_clean_site_of(site_id, owner, customer_id) as coalesce(
+    rule_known_site(site_id, owner), rule_site_of_customer(site_id, owner, customer_id)
+);
 create or replace macro rule_known_user(customer_id, registration_date) as case when registration_date is null
     then broken('unknown_user', 'user_email is not a clean user of customer ' || customer_id) end;
 -- among the rows that pass every rule: a later copy of a row, or another row of its key

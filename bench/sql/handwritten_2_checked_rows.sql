@@ -115,8 +115,7 @@ judged as (
             rule_format_withheld('user_email', typed.user_email, ${email_pattern}),
             rule_date('registration_date', typed.registration_date, typed.registration_date_text),
             rule_one_of('license_type', typed.license_type, ${license_types}),
-            rule_known_site(typed.site_id, sites.customer_id),
-            rule_site_of_customer(typed.site_id, sites.customer_id, typed.customer_id)
+            rule_clean_site_of(typed.site_id, sites.customer_id, typed.customer_id)
         ) as broken
     from typed
     left join sites on typed.site_id = sites.site_id
@@ -200,8 +199,7 @@ select
         rule_whole_number('event_count', typed.event_count, typed.event_count_text),
         rule_non_negative('event_count', typed.event_count, typed.event_count_text),
         rule_one_of('activity_type', typed.activity_type, ${activity_types}),
-        rule_known_site(typed.site_id, sites.customer_id),
-        rule_site_of_customer(typed.site_id, sites.customer_id, typed.customer_id),
+        rule_clean_site_of(typed.site_id, sites.customer_id, typed.customer_id),
         rule_known_user(typed.customer_id, users.registration_date)
     ) as broken
 from typed
@@ -266,15 +264,11 @@ with typed as (
 select
     typed.*,
     coalesce(
-        rule_present('customer_id', typed.customer_id),
-        rule_present('site_id', typed.site_id),
-        rule_format('customer_id', typed.customer_id, ${customer_id_pattern}),
-        rule_format('site_id', typed.site_id, ${site_id_pattern}),
+        rule_site_feed_keys(typed.customer_id, typed.site_id),
         rule_date('storage_date', typed.storage_date, typed.storage_date_text),
         rule_whole_number('storage_bytes', typed.storage_bytes, typed.storage_bytes_text),
         rule_non_negative('storage_bytes', typed.storage_bytes, typed.storage_bytes_text),
-        rule_known_site(typed.site_id, sites.customer_id),
-        rule_site_of_customer(typed.site_id, sites.customer_id, typed.customer_id)
+        rule_clean_site_of(typed.site_id, sites.customer_id, typed.customer_id)
     ) as broken
 from typed
 left join sites on typed.site_id = sites.site_id;
@@ -328,16 +322,12 @@ with typed as (
 select
     typed.*,
     coalesce(
-        rule_present('customer_id', typed.customer_id),
-        rule_present('site_id', typed.site_id),
-        rule_format('customer_id', typed.customer_id, ${customer_id_pattern}),
-        rule_format('site_id', typed.site_id, ${site_id_pattern}),
+        rule_site_feed_keys(typed.customer_id, typed.site_id),
         rule_date('job_date', typed.job_date, typed.job_date_text),
         rule_whole_number('job_minutes', typed.job_minutes, typed.job_minutes_text),
         rule_non_negative('job_minutes', typed.job_minutes, typed.job_minutes_text),
         rule_one_of('background_job_type', typed.background_job_type, ${background_job_types}),
-        rule_known_site(typed.site_id, sites.customer_id),
-        rule_site_of_customer(typed.site_id, sites.customer_id, typed.customer_id)
+        rule_clean_site_of(typed.site_id, sites.customer_id, typed.customer_id)
     ) as broken
 from typed
 left join sites on typed.site_id = sites.site_id;

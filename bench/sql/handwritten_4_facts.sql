@@ -66,33 +66,17 @@ select
     sum(coalesce(registrations.registered_explorers, 0)) over site_so_far as licensed_explorers,
     sum(coalesce(registrations.registered_creators, 0)) over site_so_far as licensed_creators,
     coalesce(new_users.new_users, 0) as new_users,
-    coalesce(activity.active_users, 0) as active_users,
-    coalesce(activity.events_total, 0) as events_total,
-    coalesce(activity.events_access, 0) as events_access,
-    coalesce(activity.events_create, 0) as events_create,
-    coalesce(activity.events_view, 0) as events_view,
-    coalesce(activity.events_publish, 0) as events_publish,
-    coalesce(activity.events_after_onboarding, 0) as events_after_onboarding,
-    coalesce(activity.month_end_active_onboarded_users, 0) as month_end_active_onboarded_users,
-    coalesce(activity.events_unassigned_site, 0) as events_unassigned_site,
-    coalesce(activity.events_before_registration, 0) as events_before_registration,
+    -- every activity count, 0 in a month without activity
+    coalesce(columns(activity.* exclude (site_id, month_start)), 0),
     coalesce(storage.storage_days, 0) as storage_days,
     storage.storage_bytes_avg,
     storage.storage_bytes_max,
     storage.storage_bytes_month_end,
     storage.storage_bytes_avg / 1073741824 as storage_gib_avg,
-    coalesce(jobs.job_runs, 0) as job_runs,
-    coalesce(jobs.job_minutes_total, 0) as job_minutes_total,
-    coalesce(jobs.job_minutes_extract, 0) as job_minutes_extract,
-    coalesce(jobs.job_runs_extract, 0) as job_runs_extract,
-    coalesce(jobs.job_minutes_subscription, 0) as job_minutes_subscription,
-    coalesce(jobs.job_runs_subscription, 0) as job_runs_subscription,
-    coalesce(jobs.job_minutes_flow_run, 0) as job_minutes_flow_run,
-    coalesce(jobs.job_runs_flow_run, 0) as job_runs_flow_run,
-    coalesce(jobs.job_minutes_alert, 0) as job_minutes_alert,
-    coalesce(jobs.job_runs_alert, 0) as job_runs_alert,
-    coalesce(jobs.job_minutes_bridge, 0) as job_minutes_bridge,
-    coalesce(jobs.job_runs_bridge, 0) as job_runs_bridge,
+    -- every job count, 0 in a month without runs
+    coalesce(columns(jobs.* exclude (
+        site_id, month_start, report_job_minutes, report_job_runs, first_job_date, last_job_date
+    )), 0),
     jobs.report_job_minutes::double / nullif(jobs.report_job_runs, 0) as report_minutes_per_run
 from spine
 left join registrations on spine.site_id = registrations.site_id and spine.month_start = registrations.month_start
@@ -127,12 +111,7 @@ with activity as (
     select
         user_id,
         month_start,
-        sum(events_total) as events_total,
-        sum(events_access) as events_access,
-        sum(events_create) as events_create,
-        sum(events_view) as events_view,
-        sum(events_publish) as events_publish,
-        sum(events_creation) as events_creation,
+        sum(columns('^events_')),  -- every event count of the user-site-months
         count(*) filter (where events_total > 0) as active_sites
     from user_site_months
     group by all
@@ -242,13 +221,7 @@ with customer_jobs as (
         min(industry) as industry,
         bool_or(is_internal) as is_internal,
         count(*) as sites,
-        sum(job_runs) as job_runs,
-        sum(job_minutes_total) as job_minutes_total,
-        sum(job_minutes_extract) as job_minutes_extract,
-        sum(job_minutes_subscription) as job_minutes_subscription,
-        sum(job_minutes_flow_run) as job_minutes_flow_run,
-        sum(job_minutes_alert) as job_minutes_alert,
-        sum(job_minutes_bridge) as job_minutes_bridge,
+        sum(columns('^job_runs$|^job_minutes_')),  -- runs, minutes in total and by type
         sum(storage_gib_avg) as storage_gib_avg
     from site_months
     group by all
@@ -271,23 +244,7 @@ joined as (
 )
 
 select
-    customer_id,
-    month_start,
-    account_tier,
-    region,
-    industry,
-    is_internal,
-    sites,
-    active_users,
-    job_runs,
-    job_minutes_total,
-    job_minutes_extract,
-    job_minutes_subscription,
-    job_minutes_flow_run,
-    job_minutes_alert,
-    job_minutes_bridge,
-    storage_gib_avg,
-    job_minutes_per_site,
+    *,
     job_minutes_total::double / nullif(active_users, 0) as job_minutes_per_active_user,
     job_minutes_total::double / nullif(sum(job_minutes_total) over (partition by month_start), 0)
         as job_minutes_share,

@@ -53,33 +53,19 @@ user_metrics as (
 joined as (
     select
         spine.*,
-        coalesce(site_metrics.customers, 0) as customers,
-        coalesce(site_metrics.sites, 0) as sites,
-        coalesce(site_metrics.active_sites, 0) as active_sites,
-        coalesce(user_metrics.licensed_users, 0) as licensed_users,
-        coalesce(user_metrics.active_users, 0) as active_users,
-        coalesce(site_metrics.events_total, 0) as events_total,
+        -- counts are 0 where a segment had nothing; storage stays unmeasured
+        coalesce(columns(site_metrics.* exclude (segment_type, segment_value, month_start, storage_gib_avg)), 0),
         site_metrics.storage_gib_avg,
-        coalesce(site_metrics.job_minutes_total, 0) as job_minutes_total
+        coalesce(columns(user_metrics.* exclude (segment_type, segment_value, month_start)), 0)
     from spine
     left join site_metrics using (segment_type, segment_value, month_start)
     left join user_metrics using (segment_type, segment_value, month_start)
 )
 
 select
-    segment_type,
-    segment_value,
-    month_start,
-    customers,
-    sites,
-    active_sites,
-    licensed_users,
-    active_users,
+    *,
     active_users::double / nullif(licensed_users, 0) as licence_utilisation,
-    events_total,
     events_total::double / nullif(active_users, 0) as events_per_active_user,
-    storage_gib_avg,
-    job_minutes_total,
     job_minutes_total::double / nullif(sites, 0) as job_minutes_per_site,
     (events_total - lag(events_total) over segment_series)::double
     / nullif(lag(events_total) over segment_series, 0) as events_total_mom_growth,
@@ -228,18 +214,10 @@ customer_users as (
 )
 
 select
-    customers.customer_id,
-    customers.account_tier,
-    customers.region,
-    customers.industry,
-    customers.is_internal,
-    customers.contact_email_domain,
+    customers.*,
     coalesce(sites.sites, 0) as sites,
     coalesce(sites.live_sites, 0) as live_sites,
-    coalesce(customer_users.users, 0) as users,
-    coalesce(customer_users.users_viewer, 0) as users_viewer,
-    coalesce(customer_users.users_explorer, 0) as users_explorer,
-    coalesce(customer_users.users_creator, 0) as users_creator,
+    coalesce(columns(customer_users.* exclude (customer_id)), 0),
     sites.first_go_live_date,
     sites.first_activity_date,
     sites.last_activity_date
@@ -260,22 +238,9 @@ with assigned as (
 )
 
 select
-    sites.site_id,
-    sites.customer_id,
-    sites.account_tier,
-    sites.region,
-    sites.industry,
-    sites.is_internal,
-    sites.go_live_date,
+    sites.* exclude (first_feed_date, last_feed_date),
     sites.go_live_date > date_range.data_start_date as is_go_live_in_data,
-    sites.first_activity_date,
-    sites.last_activity_date,
-    sites.first_storage_date,
-    sites.first_job_date,
-    coalesce(assigned.assigned_users, 0) as assigned_users,
-    coalesce(assigned.assigned_viewers, 0) as assigned_viewers,
-    coalesce(assigned.assigned_explorers, 0) as assigned_explorers,
-    coalesce(assigned.assigned_creators, 0) as assigned_creators,
+    coalesce(columns(assigned.* exclude (site_id)), 0),
     date_range.data_end_date - sites.last_activity_date as days_since_last_activity,
     coalesce(date_range.data_end_date - sites.last_activity_date > ${churn_inactive_days}, false) as is_churned
 from site_lifecycle as sites
@@ -296,17 +261,8 @@ with activity as (
 )
 
 select
-    users.user_key,
-    users.customer_id,
-    customers.account_tier,
-    customers.region,
-    customers.industry,
-    customers.is_internal,
-    users.license_type,
-    users.registration_date,
-    users.assigned_sites,
-    users.has_conflicting_registration_dates,
-    users.has_conflicting_licenses,
+    users.* exclude (user_id, user_email),
+    customers.* exclude (customer_id, contact_email_domain),
     activity.first_activity_date,
     activity.last_activity_date,
     coalesce(activity.events_total, 0) as events_total,

@@ -5,6 +5,13 @@
 
 set schema = 'hw_work';
 
+-- The failing rows of a table with a key: those that broke a rule, and the
+-- duplicates among those that broke none.
+create or replace macro failing_rows(checked, repeats) as table
+select * exclude (broken), broken as verdict from query_table(checked) where broken is not null
+union all by name
+select * from query_table(repeats) where verdict is not null;
+
 create or replace table hw.fct_quarantined_rows as
 with failing as (
     select
@@ -49,11 +56,7 @@ with failing as (
         'activity_type=' || quoted(activity_type) || ', activity_date_text=' || quoted(activity_date_text)
         || ', event_count_text=' || quoted(event_count_text),
         verdict
-    from (
-        select * exclude (broken), broken as verdict from activity_checked where broken is not null
-        union all by name
-        select * from activity_repeats where verdict is not null
-    )
+    from failing_rows('activity_checked', 'activity_repeats')
 
     union all
 
@@ -65,11 +68,7 @@ with failing as (
         storage_date,
         'storage_date_text=' || quoted(storage_date_text) || ', storage_bytes_text=' || quoted(storage_bytes_text),
         verdict
-    from (
-        select * exclude (broken), broken as verdict from storage_checked where broken is not null
-        union all by name
-        select * from storage_repeats where verdict is not null
-    )
+    from failing_rows('storage_checked', 'storage_repeats')
 
     union all
 

@@ -14,10 +14,6 @@
     cast({{ dbt.dateadd('day', days, date_expression) }} as date)
 {%- endmacro %}
 
-{% macro add_months(date_expression, months) -%}
-    cast({{ dbt.dateadd('month', months, date_expression) }} as date)
-{%- endmacro %}
-
 {% macro days_between(start_date, end_date) -%}
     {{ dbt.datediff(start_date, end_date, 'day') }}
 {%- endmacro %}

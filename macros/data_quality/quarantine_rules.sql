@@ -51,13 +51,26 @@
     {{ return({'code': result[0], 'fails': result[1], 'message': result[2]}) }}
 {%- endmacro %}
 
-{#- `row_reason_code` and `row_reason_message` of the first of `rules` (a
-    model's quarantine_rules) a row breaks, null when it breaks none.
-    `keys_valid_when`: a condition under which the row's keys are known to be
-    present and well formed (it matched clean lookups by them), so that its
+{#- `rows` (a CTE or relation) joined to the clean lookups that `rules` (a
+    model's quarantine_rules) check against, with `row_reason_code` and
+    `row_reason_message` of the first rule a row breaks (null when none). A row
+    meeting `keys_valid_when` (it matched clean lookups by its keys) skips its
     key checks (present, format: regular expressions, the costliest checks
-    over 100M+ rows) are only evaluated for the other rows. -#}
-{% macro dq_row_reason(rules, keys_valid_when=none) -%}
+    over 100M+ rows). -#}
+{% macro dq_checked_rows(rows, rules, keys_valid_when=none) -%}
+    {#- per lookup: the checks that read it, its model, join keys, the columns it adds -#}
+    {%- set lookups = {
+        'customers': (['known_customer'], 'int_customers_checked', ['customer_id'],
+            'customers.customer_id is not null as is_known_customer'),
+        'sites': (['known_site', 'site_of_customer'], 'int_sites_checked', ['site_id'],
+            'sites.customer_id as site_customer_id'),
+        'users': (['known_user'], 'int_users_deduplicated', ['customer_id', 'user_email'],
+            'users.user_key as clean_user_key, users.registration_date as user_registration_date'),
+    } -%}
+    {%- set used = [] -%}
+    {%- for alias in lookups if rules | selectattr('check', 'in', lookups[alias][0]) | list -%}
+        {%- do used.append(alias) -%}
+    {%- endfor -%}
     {%- set checks = [] -%}
     {%- for rule in rules -%}
         {%- set check = dq_rule(rule) -%}
@@ -67,16 +80,28 @@
         {%- endif -%}
         {%- do checks.append(check) -%}
     {%- endfor -%}
-    case
-        {%- for check in checks %}
-        when {{ check.fails }} then '{{ check.code }}'
+    select
+        *,
+        case
+            {%- for check in checks %}
+            when {{ check.fails }} then '{{ check.code }}'
+            {%- endfor %}
+        end as row_reason_code,
+        case
+            {%- for check in checks %}
+            when {{ check.fails }} then {{ check.message }}
+            {%- endfor %}
+        end as row_reason_message
+    from (
+        select feed.*{% for alias in used %}, {{ lookups[alias][3] }}{% endfor %}
+        from {{ rows }} as feed
+        {%- for alias in used %}{% set lookup = lookups[alias] %}
+        left join {{ ref(lookup[1]) }} as {{ alias }}
+            on {% for key in lookup[2] -%}
+                {{ 'and ' if not loop.first }}feed.{{ key }} = {{ alias }}.{{ key }} {% endfor -%}
+            {{ 'and ' ~ alias ~ '.dq_reason_code is null' if lookup[1].endswith('_checked') }}
         {%- endfor %}
-    end as row_reason_code,
-    case
-        {%- for check in checks %}
-        when {{ check.fails }} then {{ check.message }}
-        {%- endfor %}
-    end as row_reason_message
+    ) as joined
 {%- endmacro %}
 
 {#- The final verdict of a row: its row-level reason, else a duplicate among
@@ -96,12 +121,10 @@
     end as dq_reason_message
 {%- endmacro %}
 
-{#- Ranks for the duplicate check, among the rows that passed every rule
-    (`row_reason_code` null):
-    `key_rank`, the rank of the row's values among the rows of its key (the
-    first in the order of all `columns`, nulls last, is 1), and `row_rank`,
-    its number among identical rows. Identical rows share a dense_rank, so
-    which copy comes first never turns a copy into a duplicate_key. -#}
+{#- Among the rows that passed every rule: `key_rank`, the rank of a row's
+    values within its key (in the order of `columns`, nulls last), and
+    `row_rank`, its number among identical rows. Identical rows share a
+    dense_rank, so which copy comes first never makes a duplicate_key. -#}
 {% macro dq_duplicate_ranks(key_columns, columns) -%}
     dense_rank() over (
         partition by row_reason_code is null, {{ key_columns | join(', ') }}
@@ -111,20 +134,4 @@
         {%- endfor %}
     ) as key_rank,
     row_number() over (partition by row_reason_code is null, {{ columns | join(', ') }}) as row_rank
-{%- endmacro %}
-
-{#- A quarantined row's other values as one text, `name="value"` pairs
-    (`<null>` for a null), so rows of every raw table share one shape. -#}
-{% macro quarantined_values(columns) -%}
-    {%- if columns | length == 0 -%}
-        cast(null as {{ dbt.type_string() }})
-    {%- else -%}
-        {%- set parts = [] -%}
-        {%- for column in columns -%}
-            {%- do parts.append("'" ~ column ~ "='") -%}
-            {%- do parts.append("coalesce('\"' || " ~ column ~ " || '\"', '<null>')") -%}
-            {%- if not loop.last %}{% do parts.append("', '") %}{% endif -%}
-        {%- endfor -%}
-        {{ parts | join(' || ') }}
-    {%- endif -%}
 {%- endmacro %}

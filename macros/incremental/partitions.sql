@@ -26,7 +26,6 @@
     {{ return(config) }}
 {% endmacro %}
 
-
 {#- The condition is on the raw date text (only distinct texts are parsed), so
     the scan skips other rows before parsing anything (docs/incremental.md). -#}
 {% macro incremental_days_condition(staged, date_column, recheck_reasons=[]) %}
@@ -104,11 +103,12 @@
               ~ (' or ' ~ text_column ~ ' in (' ~ quoted | join(', ') ~ ')' if quoted else '') ~ ')') }}
 {% endmacro %}
 
-
-{#- Watermarked on this model's latest `dbt_loaded_at`: a skipped or killed
-    run leaves it behind, so the next run catches up. -#}
-{% macro partitions_loaded_since_last_run(checked, granularity='month', also_sql=none) %}
-    {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
+{#- The condition on `partition_date` that picks the partitions to rebuild:
+    those holding rows of `checked` loaded since this model's latest
+    `dbt_loaded_at` (a skipped or killed run leaves it behind, so the next run
+    catches up), plus `also_sql`'s; `true` on a full build. -#}
+{% macro partitions_to_rebuild(checked, granularity='month', also_sql=none) %}
+    {%- if not (execute and is_incremental()) -%}{{ return('true') }}{%- endif -%}
     {%- set partition = month_start('partition_date') if granularity == 'month'
                         else 'partition_date' -%}
     {%- set partitions_sql -%}
@@ -129,9 +129,8 @@
     {%- endfor -%}
     {{ log(this.identifier ~ ': rebuilding ' ~ partitions | length ~ ' ' ~ granularity ~ '(s) '
            ~ partitions | join(', '), info=true) }}
-    {{ return(partitions) }}
+    {{ return(in_partitions('partition_date', partitions, granularity)) }}
 {% endmacro %}
-
 
 {#- A range the warehouse prunes on, and the exact list. -#}
 {% macro in_partitions(date_column, partitions, granularity='month') -%}
@@ -139,8 +138,9 @@
         false
     {%- else -%}
         {%- set last = "cast('" ~ (partitions | max) ~ "' as date)" -%}
+        {%- set after_last = dbt.dateadd(granularity, 1, last) -%}
         ({{ date_column }} >= cast('{{ partitions | min }}' as date)
-        and {{ date_column }} < {{ add_months(last, 1) if granularity == 'month' else add_days(last, 1) }}
+        and {{ date_column }} < cast({{ after_last }} as date)
         and {{ month_start(date_column) if granularity == 'month' else date_column }} in (
             {%- for value in partitions -%}
             cast('{{ value }}' as date){{ ', ' if not loop.last }}
@@ -148,7 +148,6 @@
         ))
     {%- endif -%}
 {%- endmacro %}
-
 
 {% macro loaded_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})

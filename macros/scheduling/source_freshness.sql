@@ -16,7 +16,6 @@
   {{ return(load_result('collect_freshness')) }}
 {% endmacro %}
 
-
 {% macro freshness_snapshot_time() -%}
   {%- set as_of = env_var('SAAS_FRESHNESS_AS_OF', '') | trim -%}
   {%- if as_of -%}

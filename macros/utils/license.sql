@@ -6,14 +6,6 @@
     end
 {%- endmacro %}
 
-{% macro license_of_rank(rank) -%}
-    case {{ rank }}
-        {%- for value in var('license_types') %}
-        when {{ loop.index }} then '{{ value }}'
-        {%- endfor %}
-    end
-{%- endmacro %}
-
 {% macro sum_of_event_columns(activity_types, qualifier='') -%}
     {%- set columns = [] -%}
     {%- for activity_type in activity_types -%}

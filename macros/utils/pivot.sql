@@ -16,6 +16,13 @@
     cast(coalesce(sum({{ expression }}), 0) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
+{#- `coalesce(<relation>.<column>, 0) as <column>` per column: a count a left join misses is 0. -#}
+{% macro zero_if_missing(relation, columns) -%}
+    {%- for column in columns %}
+    coalesce({{ relation }}.{{ column }}, 0) as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
 {% macro safe_divide(numerator, denominator) -%}
     cast({{ numerator }} as {{ dbt.type_float() }}) / nullif({{ denominator }}, 0)
 {%- endmacro %}

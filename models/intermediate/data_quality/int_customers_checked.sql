@@ -1,5 +1,3 @@
-{#- The data-quality rules, in priority order: the first rule a row breaks
-    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
 {%- set quarantine_rules = [
     {'check': 'present', 'columns': ['customer_id']},
     {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
@@ -23,10 +21,7 @@ customers as (
 
 row_checked as (
 
-    select
-        *,
-        {{ dq_row_reason(quarantine_rules) }}
-    from customers
+    {{ dq_checked_rows('customers', quarantine_rules) }}
 
 ),
 

@@ -1,5 +1,3 @@
-{#- The data-quality rules, in priority order: the first rule a row breaks
-    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
 {%- set quarantine_rules = [
     {'check': 'present', 'columns': ['site_id', 'customer_id']},
     {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
@@ -21,31 +19,10 @@ sites as (
 
 ),
 
-customers as (
-
-    select customer_id
-    from {{ ref('int_customers_checked') }}
-    where dq_reason_code is null
-
-),
-
-joined as (
-
-    select
-        sites.*,
-        customers.customer_id is not null as is_known_customer
-    from sites
-    left join customers
-        on sites.customer_id = customers.customer_id
-
-),
-
 row_checked as (
 
-    select
-        *,
-        {{ dq_row_reason(quarantine_rules) }}
-    from joined
+    -- the rows, left-joined to the clean customers (int_customers_checked) the customer rule reads
+    {{ dq_checked_rows('sites', quarantine_rules) }}
 
 ),
 

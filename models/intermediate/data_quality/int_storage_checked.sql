@@ -1,5 +1,3 @@
-{#- The data-quality rules, in priority order: the first rule a row breaks
-    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
 {%- set quarantine_rules = [
     {'check': 'present', 'columns': ['customer_id', 'site_id']},
     {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
@@ -28,6 +26,8 @@
 {%- set key_columns = ['site_id', 'storage_date'] -%}
 {%- set columns = key_columns
     + ['customer_id', 'storage_bytes', 'storage_date_text', 'storage_bytes_text'] -%}
+{#- a row on a clean site of its customer has well-formed keys -#}
+{%- set keys_valid_when = 'site_customer_id = customer_id' -%}
 
 with
 
@@ -40,37 +40,10 @@ storage as (
 
 ),
 
-sites as (
-
-    select
-        site_id,
-        customer_id
-    from {{ ref('int_sites_checked') }}
-    where dq_reason_code is null
-
-),
-
-joined as (
-
-    select
-        storage.*,
-        sites.customer_id as site_customer_id
-    from storage
-    left join sites
-        on storage.site_id = sites.site_id
-
-),
-
 row_checked as (
 
-    select
-        *,
-        -- a row on a clean site of its customer has well-formed keys
-        {{ dq_row_reason(
-            quarantine_rules,
-            keys_valid_when='site_customer_id = customer_id'
-        ) }}
-    from joined
+    -- the rows, left-joined to the clean sites (int_sites_checked) the site rules read
+    {{ dq_checked_rows('storage', quarantine_rules, keys_valid_when=keys_valid_when) }}
 
 ),
 

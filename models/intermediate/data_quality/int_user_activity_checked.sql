@@ -1,5 +1,3 @@
-{#- The data-quality rules, in priority order: the first rule a row breaks
-    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
 {%- set quarantine_rules = [
     {'check': 'present', 'columns': ['customer_id', 'site_id', 'user_email']},
     {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
@@ -35,6 +33,9 @@
     recheck_reasons=['orphan_site', 'site_customer_mismatch', 'unknown_user']
 ) -%}
 {%- set key_columns = ['user_key', 'site_id', 'activity_date', 'activity_type'] -%}
+{#- a row on a clean site of its customer by a clean user has well-formed keys -#}
+{%- set keys_valid_when = 'site_customer_id = customer_id'
+    ~ ' and user_registration_date is not null' -%}
 
 with
 
@@ -74,42 +75,12 @@ duplicate_candidates as (
 
 ),
 
-sites as (
-
-    select
-        site_id,
-        customer_id
-    from {{ ref('int_sites_checked') }}
-    where dq_reason_code is null
-
-),
-
-users as (
-
-    select
-        customer_id,
-        user_email,
-        user_key,
-        registration_date
-    from {{ ref('int_users_deduplicated') }}
-
-),
-
-joined as (
+flagged as (
 
     select
         activity.*,
-        users.user_key as clean_user_key,
-        sites.customer_id as site_customer_id,
-        users.registration_date as user_registration_date,
         duplicate_candidates.candidate_hash is not null as is_duplicate_candidate
     from activity
-    left join sites
-        on activity.site_id = sites.site_id
-    left join users
-        on
-            activity.customer_id = users.customer_id
-            and activity.user_email = users.user_email
     left join duplicate_candidates
         on
             {{ row_hash([
@@ -121,14 +92,9 @@ joined as (
 
 row_checked as (
 
-    select
-        *,
-        -- a row on a clean site of its customer by a clean user has well-formed keys
-        {{ dq_row_reason(
-            quarantine_rules,
-            keys_valid_when='site_customer_id = customer_id and user_registration_date is not null'
-        ) }}
-    from joined
+    -- the rows, left-joined to the clean sites (int_sites_checked) and users
+    -- (int_users_deduplicated) the site and user rules read
+    {{ dq_checked_rows('flagged', quarantine_rules, keys_valid_when=keys_valid_when) }}
 
 ),
 

@@ -1,5 +1,3 @@
-{#- The data-quality rules, in priority order: the first rule a row breaks
-    names its reason (the checks: docs/data-quality.md, "Row rules"). -#}
 {%- set quarantine_rules = [
     {'check': 'present', 'columns': ['customer_id', 'site_id', 'user_email']},
     {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
@@ -28,33 +26,10 @@ users as (
 
 ),
 
-sites as (
-
-    select
-        site_id,
-        customer_id
-    from {{ ref('int_sites_checked') }}
-    where dq_reason_code is null
-
-),
-
-joined as (
-
-    select
-        users.*,
-        sites.customer_id as site_customer_id
-    from users
-    left join sites
-        on users.site_id = sites.site_id
-
-),
-
 row_checked as (
 
-    select
-        *,
-        {{ dq_row_reason(quarantine_rules) }}
-    from joined
+    -- the rows, left-joined to the clean sites (int_sites_checked) the site rules read
+    {{ dq_checked_rows('users', quarantine_rules) }}
 
 ),
 

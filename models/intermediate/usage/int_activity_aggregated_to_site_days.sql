@@ -8,17 +8,15 @@
     here instead of from the daily rows of every user.
 
     Incremental by day: a run rebuilds the days holding activity rows loaded
-    since its last run (partitions_loaded_since_last_run). -#}
-{%- set days = partitions_loaded_since_last_run(ref('int_user_activity_checked'), 'day') -%}
+    since its last run (partitions_to_rebuild). -#}
+{%- set days_to_rebuild = partitions_to_rebuild(ref('int_user_activity_checked'), 'day') -%}
 
 with
 
-checked as (
+activity as (
 
     select * from {{ ref('int_user_activity_checked') }}
-    {%- if days is not none %}
-    where {{ in_partitions('partition_date', days, 'day') }}
-    {%- endif %}
+    where dq_reason_code is null and {{ days_to_rebuild }}
 
 ),
 
@@ -31,8 +29,7 @@ aggregated as (
         {{ sum_int('event_count') }} as events_total,
         {{ pivot_sum('activity_type', var('activity_types'), 'event_count', 'events') }},
         max(dbt_loaded_at) as dbt_loaded_at
-    from checked
-    where dq_reason_code is null
+    from activity
     group by site_id, activity_date
 
 )

@@ -28,7 +28,7 @@
         stored.registration_date is distinct from users.registration_date
         or stored.is_assigned_site <> (assignments.user_key is not null)
 {%- endset -%}
-{%- set months = partitions_loaded_since_last_run(
+{%- set months_to_rebuild = partitions_to_rebuild(
     ref('int_user_activity_checked'), also_sql=lookups_changed
 ) -%}
 {%- set after_onboarding = days_between('registration_date', 'activity_date')
@@ -39,9 +39,7 @@ with
 checked as (
 
     select * from {{ ref('int_user_activity_checked') }}
-    {%- if months is not none %}
-    where {{ in_partitions('partition_date', months) }}
-    {%- endif %}
+    where {{ months_to_rebuild }}
 
 ),
 

@@ -7,27 +7,18 @@
     minutes, in total and by job type, and the first and last day with a run.
 
     Incremental by month: a run rebuilds the months holding runs loaded
-    since its last run (partitions_loaded_since_last_run). -#}
-{%- set months = partitions_loaded_since_last_run(ref('int_background_jobs_checked')) -%}
+    since its last run (partitions_to_rebuild). -#}
+{%- set months_to_rebuild = partitions_to_rebuild(ref('int_background_jobs_checked')) -%}
 
 with
-
-checked as (
-
-    select * from {{ ref('int_background_jobs_checked') }}
-    {%- if months is not none %}
-    where {{ in_partitions('partition_date', months) }}
-    {%- endif %}
-
-),
 
 jobs as (
 
     select
         *,
         {{ month_start('job_date') }} as month_start
-    from checked
-    where dq_reason_code is null
+    from {{ ref('int_background_jobs_checked') }}
+    where dq_reason_code is null and {{ months_to_rebuild }}
 
 ),
 

@@ -10,19 +10,10 @@
     not measured, 0 = measured empty).
 
     Incremental by month: a run rebuilds the months holding snapshots loaded
-    since its last run (partitions_loaded_since_last_run). -#}
-{%- set months = partitions_loaded_since_last_run(ref('int_storage_checked')) -%}
+    since its last run (partitions_to_rebuild). -#}
+{%- set months_to_rebuild = partitions_to_rebuild(ref('int_storage_checked')) -%}
 
 with
-
-checked as (
-
-    select * from {{ ref('int_storage_checked') }}
-    {%- if months is not none %}
-    where {{ in_partitions('partition_date', months) }}
-    {%- endif %}
-
-),
 
 storage as (
 
@@ -32,8 +23,8 @@ storage as (
         max(storage_date) over (
             partition by site_id, {{ month_start('storage_date') }}
         ) as month_last_storage_date
-    from checked
-    where dq_reason_code is null
+    from {{ ref('int_storage_checked') }}
+    where dq_reason_code is null and {{ months_to_rebuild }}
 
 ),
 

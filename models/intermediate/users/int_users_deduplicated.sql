@@ -19,7 +19,12 @@ deduplicated as (
         customer_id,
         user_email,
         min(registration_date) as registration_date,
-        {{ license_of_rank('max(' ~ license_rank('license_type') ~ ')') }} as license_type,
+        -- the highest licence: the licence of the highest rank
+        case max({{ license_rank('license_type') }})
+            {%- for license in var('license_types') %}
+            when {{ loop.index }} then '{{ license }}'
+            {%- endfor %}
+        end as license_type,
         count(*) as assigned_sites,
         count(distinct registration_date) > 1 as has_conflicting_registration_dates,
         count(distinct license_type) > 1 as has_conflicting_licenses

@@ -57,7 +57,7 @@ joined as (
 
     select
         customer_jobs.*,
-        coalesce(customer_users.active_users, 0) as active_users
+        {{ zero_if_missing('customer_users', ['active_users']) }}
     from customer_jobs
     left join customer_users
         on

@@ -1,6 +1,10 @@
 {#- One row per clean customer: segment attributes, the internal flag, the
     contact's email domain (never the email), sites and users, and the first
     and last activity on any of its sites. -#}
+{%- set licence_counts = [] -%}
+{%- for license in var('license_types') -%}
+{%- do licence_counts.append('users_' ~ category_suffix(license)) -%}
+{%- endfor %}
 with
 
 customers as (
@@ -43,13 +47,8 @@ joined as (
         customers.industry,
         customers.is_internal,
         customers.contact_email_domain,
-        coalesce(sites.sites, 0) as sites,
-        coalesce(sites.live_sites, 0) as live_sites,
-        coalesce(users.users, 0) as users,
-        {%- for license in var('license_types') %}
-        coalesce(users.users_{{ category_suffix(license) }}, 0)
-            as users_{{ category_suffix(license) }},
-        {%- endfor %}
+        {{ zero_if_missing('sites', ['sites', 'live_sites']) }},
+        {{ zero_if_missing('users', ['users'] + licence_counts) }},
         sites.first_go_live_date,
         sites.first_activity_date,
         sites.last_activity_date

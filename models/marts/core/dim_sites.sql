@@ -2,6 +2,10 @@
 {#- One row per clean site: owner and its segment attributes, go-live, first
     and last activity, assigned users and whether the site has churned (no
     activity in the last `churn_inactive_days` days of the data). -#}
+{%- set licence_counts = [] -%}
+{%- for license in var('license_types') -%}
+{%- do licence_counts.append('assigned_' ~ category_suffix(license) ~ 's') -%}
+{%- endfor %}
 with
 
 sites as (
@@ -21,7 +25,7 @@ assignments as (
     select
         site_id,
         count(*) as assigned_users,
-        {{ pivot_sum('license_type', var('license_types'), '1', 'assigned') }}
+        {{ pivot_sum('license_type', var('license_types'), '1', 'assigned', suffix='s') }}
     from {{ ref('int_user_site_assignments') }}
     group by site_id
 
@@ -42,11 +46,7 @@ joined as (
         sites.last_activity_date,
         sites.first_storage_date,
         sites.first_job_date,
-        coalesce(assignments.assigned_users, 0) as assigned_users,
-        {%- for license in var('license_types') %}
-        coalesce(assignments.assigned_{{ category_suffix(license) }}, 0)
-            as assigned_{{ category_suffix(license) }}s,
-        {%- endfor %}
+        {{ zero_if_missing('assignments', ['assigned_users'] + licence_counts) }},
         {{ days_between('sites.last_activity_date', 'date_range.data_end_date') }}
             as days_since_last_activity,
         coalesce(

@@ -53,8 +53,7 @@ joined as (
         users.has_conflicting_licenses,
         activity.first_activity_date,
         activity.last_activity_date,
-        coalesce(activity.events_total, 0) as events_total,
-        coalesce(activity.active_sites, 0) as active_sites,
+        {{ zero_if_missing('activity', ['events_total', 'active_sites']) }},
         activity.user_key is null as is_never_active,
         coalesce(
             {{ days_between('activity.last_activity_date', 'date_range.data_end_date') }}

@@ -12,7 +12,19 @@
     {%- do licence_counts.append(
         ('registered_' ~ category_suffix(license) ~ 's', 'licensed_' ~ category_suffix(license) ~ 's')
     ) -%}
-{%- endfor %}
+{%- endfor -%}
+{%- set activity_counts = ['active_users', 'events_total'] -%}
+{%- for activity_type in var('activity_types') -%}
+{%- do activity_counts.append('events_' ~ category_suffix(activity_type)) -%}
+{%- endfor -%}
+{%- do activity_counts.extend(['events_after_onboarding', 'month_end_active_onboarded_users',
+                              'events_unassigned_site', 'events_before_registration']) -%}
+{%- set job_counts = [] -%}
+{%- for job_type in var('background_job_types') -%}
+{%- do job_counts.extend(['job_minutes_' ~ category_suffix(job_type),
+                         'job_runs_' ~ category_suffix(job_type)]) -%}
+{%- endfor -%}
+{%- do job_counts.extend(['job_runs', 'job_minutes_total']) %}
 with
 
 sites as (
@@ -78,10 +90,11 @@ registrations as (
 
 ),
 
+-- the spine with each site-month's licences
 licences as (
 
     select
-        spine.site_id,
+        spine.*,
         {%- for registered, licensed in licence_counts %}
         cast(sum(coalesce(registrations.{{ registered }}, 0)) over (
             partition by spine.site_id
@@ -89,8 +102,7 @@ licences as (
             rows between unbounded preceding and current row
         ) as {{ dbt.type_bigint() }}) as {{ licensed }},
         {%- endfor %}
-        coalesce(registrations.new_users, 0) as new_users,
-        spine.month_start
+        coalesce(registrations.new_users, 0) as new_users
     from spine
     left join registrations
         on
@@ -135,13 +147,13 @@ jobs as (
 joined as (
 
     select
-        spine.site_id,
-        spine.customer_id,
-        spine.month_start,
-        spine.account_tier,
-        spine.region,
-        spine.industry,
-        spine.is_internal,
+        licences.site_id,
+        licences.customer_id,
+        licences.month_start,
+        licences.account_tier,
+        licences.region,
+        licences.industry,
+        licences.is_internal,
 
         licences.licensed_users,
         {%- for license in var('license_types') %}
@@ -149,50 +161,29 @@ joined as (
         {%- endfor %}
         licences.new_users,
 
-        coalesce(activity.active_users, 0) as active_users,
-        coalesce(activity.events_total, 0) as events_total,
-        {%- for activity_type in var('activity_types') %}
-        coalesce(activity.events_{{ category_suffix(activity_type) }}, 0)
-            as events_{{ category_suffix(activity_type) }},
-        {%- endfor %}
-        coalesce(activity.events_after_onboarding, 0) as events_after_onboarding,
-        coalesce(activity.month_end_active_onboarded_users, 0)
-            as month_end_active_onboarded_users,
-        coalesce(activity.events_unassigned_site, 0) as events_unassigned_site,
-        coalesce(activity.events_before_registration, 0) as events_before_registration,
+        {{ zero_if_missing('activity', activity_counts) }},
 
-        coalesce(storage.storage_days, 0) as storage_days,
+        {{ zero_if_missing('storage', ['storage_days']) }},
         storage.storage_bytes_avg,
         storage.storage_bytes_max,
         storage.storage_bytes_month_end,
         storage.storage_bytes_avg / {{ 1024 ** 3 }} as storage_gib_avg,
 
-        {%- for job_type in var('background_job_types') %}
-        coalesce(jobs.job_minutes_{{ category_suffix(job_type) }}, 0)
-            as job_minutes_{{ category_suffix(job_type) }},
-        coalesce(jobs.job_runs_{{ category_suffix(job_type) }}, 0)
-            as job_runs_{{ category_suffix(job_type) }},
-        {%- endfor %}
-        coalesce(jobs.job_runs, 0) as job_runs,
-        coalesce(jobs.job_minutes_total, 0) as job_minutes_total
+        {{ zero_if_missing('jobs', job_counts) }}
 
-    from spine
-    inner join licences
-        on
-            spine.site_id = licences.site_id
-            and spine.month_start = licences.month_start
+    from licences
     left join activity
         on
-            spine.site_id = activity.site_id
-            and spine.month_start = activity.month_start
+            licences.site_id = activity.site_id
+            and licences.month_start = activity.month_start
     left join storage
         on
-            spine.site_id = storage.site_id
-            and spine.month_start = storage.month_start
+            licences.site_id = storage.site_id
+            and licences.month_start = storage.month_start
     left join jobs
         on
-            spine.site_id = jobs.site_id
-            and spine.month_start = jobs.month_start
+            licences.site_id = jobs.site_id
+            and licences.month_start = jobs.month_start
 
 )
 

@@ -24,6 +24,16 @@
         'user_key': no_text, 'date': 'job_date',
         'values': ['background_job_type', 'job_date_text', 'job_minutes_text']},
 } -%}
+{#- a row's other values as one text of name="value" pairs (<null> for a
+    null), so rows of every raw table share one shape -#}
+{%- set raw_values = {} -%}
+{%- for raw_table, spec in tables.items() -%}
+{%- set pairs = [] -%}
+{%- for column in spec['values'] -%}
+{%- do pairs.append("'" ~ column ~ "=' || coalesce('\"' || " ~ column ~ " || '\"', '<null>')") -%}
+{%- endfor -%}
+{%- do raw_values.update({raw_table: pairs | join(" || ', ' || ") or no_text}) -%}
+{%- endfor -%}
 
 with
 
@@ -36,7 +46,7 @@ with
         {{ spec.site_id }} as site_id,  -- noqa: AL09
         {{ spec.user_key }} as user_key,  -- noqa: AL09
         {{ spec.date }} as row_date,
-        {{ quarantined_values(spec['values']) }} as raw_values,
+        {{ raw_values[raw_table] }} as raw_values,
         dq_reason_code,
         dq_reason_message
     from {{ ref(spec.model) }}

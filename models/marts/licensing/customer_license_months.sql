@@ -85,14 +85,12 @@ joined as (
         customers.region,
         customers.industry,
         customers.is_internal,
-        coalesce(aggregated.licensed_users, 0) as licensed_users,
-        coalesce(aggregated.active_users, 0) as active_users,
+        {{ zero_if_missing('aggregated', ['licensed_users', 'active_users']) }},
         {{ safe_divide('aggregated.active_licensed_users', 'aggregated.licensed_users') }}
             as licence_utilisation,
-        coalesce(aggregated.events_total, 0) as events_total,
-        coalesce(aggregated.downgrade_candidates, 0) as downgrade_candidates,
-        coalesce(aggregated.upgrade_candidates, 0) as upgrade_candidates,
-        coalesce(aggregated.events_beyond_license, 0) as events_beyond_license
+        {{ zero_if_missing('aggregated', [
+            'events_total', 'downgrade_candidates', 'upgrade_candidates', 'events_beyond_license'
+        ]) }}
     from spine
     inner join customers
         on spine.customer_id = customers.customer_id

@@ -49,29 +49,40 @@ activity as (
 
 ),
 
--- A user is active in the window when their first event on the site falls
--- in it (no event of the site predates its go-live).
-first_activity as (
+-- The site's users and the day each joined it: as an active user, their
+-- first event on the site (no event of the site predates its go-live); as a
+-- licensed user, their registration.
+user_dates as (
 
     select
         site_id,
-        user_key,
-        min(first_activity_date) as first_activity_date
+        min(first_activity_date) as since_date,
+        true as is_active
     from {{ ref('int_activity_aggregated_to_user_site_months') }}
     group by site_id, user_key
 
+    union all
+
+    select
+        site_id,
+        registration_date as since_date,
+        false as is_active
+    from {{ ref('int_user_site_assignments') }}
+
 ),
 
-active_users as (
+users as (
 
     select
         sites.site_id,
-        count(*) as active_users_in_window
+        {{ sum_int('case when user_dates.is_active then 1 else 0 end') }} as active_users_in_window,
+        {{ sum_int('case when user_dates.is_active then 0 else 1 end') }}
+            as licensed_users_in_window
     from sites
-    inner join first_activity
+    inner join user_dates
         on
-            sites.site_id = first_activity.site_id
-            and sites.window_end_date >= first_activity.first_activity_date
+            sites.site_id = user_dates.site_id
+            and sites.window_end_date >= user_dates.since_date
     group by sites.site_id
 
 ),
@@ -91,20 +102,6 @@ storage as (
 
 ),
 
-users as (
-
-    select
-        sites.site_id,
-        count(*) as licensed_users_in_window
-    from sites
-    inner join {{ ref('int_user_site_assignments') }} as assignments
-        on
-            sites.site_id = assignments.site_id
-            and sites.window_end_date >= assignments.registration_date
-    group by sites.site_id
-
-),
-
 measured as (
 
     select
@@ -118,17 +115,14 @@ measured as (
             {{ window_days }}
         ) as window_days_observed,
         sites.window_end_date <= sites.data_end_date as is_window_complete,
-        coalesce(activity.events_in_window, 0) as events_in_window,
-        coalesce(activity.events_in_window_tail, 0) as events_in_window_tail,
-        coalesce(activity.creation_events_in_window, 0) as creation_events_in_window,
-        coalesce(active_users.active_users_in_window, 0) as active_users_in_window,
-        coalesce(users.licensed_users_in_window, 0) as licensed_users_in_window,
+        {{ zero_if_missing('activity', [
+            'events_in_window', 'events_in_window_tail', 'creation_events_in_window'
+        ]) }},
+        {{ zero_if_missing('users', ['active_users_in_window', 'licensed_users_in_window']) }},
         storage.storage_bytes_peak_in_window
     from sites
     left join activity
         on sites.site_id = activity.site_id
-    left join active_users
-        on sites.site_id = active_users.site_id
     left join storage
         on sites.site_id = storage.site_id
     left join users

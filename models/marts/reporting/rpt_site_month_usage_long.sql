@@ -11,6 +11,12 @@
 {%- endfor -%}
 {%- set minutes_included = '(job_minutes_' ~ included | join(' + job_minutes_') ~ ')' -%}
 {%- set runs_included = '(job_runs_' ~ included | join(' + job_runs_') ~ ')' -%}
+{%- set usage_values = {
+    'Storage': 'storage_gib_avg',
+    'Activity': 'cast(events_after_onboarding as ' ~ dbt.type_float() ~ ')',
+    'Active User': 'cast(month_end_active_onboarded_users as ' ~ dbt.type_float() ~ ')',
+    'Background Job': safe_divide(minutes_included, runs_included),
+} -%}
 
 with
 
@@ -22,43 +28,16 @@ site_months as (
 
 unpivoted as (
 
+    {%- for usage_type, usage_value in usage_values.items() %}
     select
         month_start,
         customer_id,
         site_id,
-        'Storage' as usage_type,
-        storage_gib_avg as usage_value
+        '{{ usage_type }}' as usage_type,
+        {{ usage_value }} as usage_value
     from site_months
-
-    union all
-
-    select
-        month_start,
-        customer_id,
-        site_id,
-        'Activity' as usage_type,
-        cast(events_after_onboarding as {{ dbt.type_float() }}) as usage_value
-    from site_months
-
-    union all
-
-    select
-        month_start,
-        customer_id,
-        site_id,
-        'Active User' as usage_type,
-        cast(month_end_active_onboarded_users as {{ dbt.type_float() }}) as usage_value
-    from site_months
-
-    union all
-
-    select
-        month_start,
-        customer_id,
-        site_id,
-        'Background Job' as usage_type,
-        {{ safe_divide(minutes_included, runs_included) }} as usage_value
-    from site_months
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 
 ),
 

@@ -91,13 +91,10 @@ joined as (
         spine.segment_value,
         spine.month_start,
         site_metrics.storage_gib_avg,
-        coalesce(site_metrics.customers, 0) as customers,
-        coalesce(site_metrics.sites, 0) as sites,
-        coalesce(site_metrics.active_sites, 0) as active_sites,
-        coalesce(user_metrics.licensed_users, 0) as licensed_users,
-        coalesce(user_metrics.active_users, 0) as active_users,
-        coalesce(site_metrics.events_total, 0) as events_total,
-        coalesce(site_metrics.job_minutes_total, 0) as job_minutes_total
+        {{ zero_if_missing('site_metrics', [
+            'customers', 'sites', 'active_sites', 'events_total', 'job_minutes_total'
+        ]) }},
+        {{ zero_if_missing('user_metrics', ['licensed_users', 'active_users']) }}
     from spine
     left join site_metrics
         on
