@@ -51,21 +51,19 @@
     {{ return({'code': result[0], 'fails': result[1], 'message': result[2]}) }}
 {%- endmacro %}
 
-{#- `rows` (a CTE or relation) joined to the clean lookups that `rules` (a
-    model's quarantine_rules) check against, with `row_reason_code` and
-    `row_reason_message` of the first rule a row breaks (null when none). A row
-    meeting `keys_valid_when` (it matched clean lookups by its keys) skips its
-    key checks (present, format: regular expressions, the costliest checks
-    over 100M+ rows). -#}
+{#- `rows` left-joined to the clean rows (only the columns read) of the lookups `rules`
+    check, with `row_reason_code`/`row_reason_message` of the first rule a row breaks.
+    A row meeting `keys_valid_when` skips its key checks (costly regexes at 100M+). -#}
 {% macro dq_checked_rows(rows, rules, keys_valid_when=none) -%}
-    {#- per lookup: the checks that read it, its model, join keys, the columns it adds -#}
+    {#- per lookup: checks reading it, model, join keys, columns added, other columns read -#}
     {%- set lookups = {
         'customers': (['known_customer'], 'int_customers_checked', ['customer_id'],
-            'customers.customer_id is not null as is_known_customer'),
+            'customers.customer_id is not null as is_known_customer', []),
         'sites': (['known_site', 'site_of_customer'], 'int_sites_checked', ['site_id'],
-            'sites.customer_id as site_customer_id'),
+            'sites.customer_id as site_customer_id', ['customer_id']),
         'users': (['known_user'], 'int_users_deduplicated', ['customer_id', 'user_email'],
-            'users.user_key as clean_user_key, users.registration_date as user_registration_date'),
+            'users.user_key as clean_user_key, users.registration_date as user_registration_date',
+            ['user_key', 'registration_date']),
     } -%}
     {%- set used = [] -%}
     {%- for alias in lookups if rules | selectattr('check', 'in', lookups[alias][0]) | list -%}
@@ -96,10 +94,12 @@
         select feed.*{% for alias in used %}, {{ lookups[alias][3] }}{% endfor %}
         from {{ rows }} as feed
         {%- for alias in used %}{% set lookup = lookups[alias] %}
-        left join {{ ref(lookup[1]) }} as {{ alias }}
+        left join (
+            select {{ (lookup[2] + lookup[4]) | join(', ') }} from {{ ref(lookup[1]) }}
+            {{- ' where dq_reason_code is null' if lookup[1].endswith('_checked') }}
+        ) as {{ alias }}
             on {% for key in lookup[2] -%}
                 {{ 'and ' if not loop.first }}feed.{{ key }} = {{ alias }}.{{ key }} {% endfor -%}
-            {{ 'and ' ~ alias ~ '.dq_reason_code is null' if lookup[1].endswith('_checked') }}
         {%- endfor %}
     ) as joined
 {%- endmacro %}
