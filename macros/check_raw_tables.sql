@@ -1,9 +1,7 @@
-{#- Stops a run before anything is built when a raw table that a selected
-    node reads is not in the warehouse, with one line that says how to create
-    it: generate the demo data first when its seed file is missing too (a
-    fresh clone), else load it with `dbt seed`. Run by `on-run-start`; a no-op
-    for other commands (`dbt seed` is the one that loads them) and for
-    external sources (`raw_parquet_path`), which are files, not tables. -#}
+{#- Stops a run before anything is built when a raw table a selected node reads
+    is missing, in one line that says how to create it (generate the data when
+    its seed file is missing too, else `dbt seed`). Run by `on-run-start`; a
+    no-op for other commands and for external (Parquet) sources. -#}
 {% macro check_raw_tables() -%}
     {%- if execute and flags.WHICH in ['build', 'run', 'test', 'retry'] -%}
         {%- set missing = [] -%}

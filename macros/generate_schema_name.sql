@@ -2,9 +2,8 @@
     dataset is the base; a layer's custom schema (dbt_project.yml) lands in
     `<base>_<custom>` on a sandbox (`dbt_<user>`, `ci_<run>`), as named
     otherwise (production, and DuckDB targets, whose file is their own). The
-    raw source's `schema:` applies the same rule (tests/test_environments.py
-    checks both agree). BigQuery targets whose base does not match their
-    environment are refused before anything runs. -#}
+    raw source's `schema:` follows the same rule (tests/test_environments.py).
+    BigQuery targets whose base does not match their environment are refused. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- set base = target.schema | trim -%}
     {%- if target.type != 'duckdb' -%}

@@ -20,13 +20,10 @@
 {%- endmacro %}
 
 {% macro user_key(customer_id, user_email) -%}
-    {%- set secret = "'" ~ sql_text(user_key_secret()) ~ "'" -%}
+    {%- set secret = env_var('SAAS_USER_KEY_SECRET', var('user_key_default_secret')) -%}
+    {%- set secret = "'" ~ sql_text(secret) ~ "'" -%}
     {{ dbt.hash(dbt.concat([secret, dbt.hash(dbt.concat([
         secret, "'|'", customer_id, "'|'", "lower(" ~ user_email ~ ")"]))])) }}
-{%- endmacro %}
-
-{% macro user_key_secret() -%}
-    {{ return(env_var('SAAS_USER_KEY_SECRET', var('user_key_default_secret'))) }}
 {%- endmacro %}
 
 {% macro sql_text(value) -%}

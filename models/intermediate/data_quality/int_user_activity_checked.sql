@@ -100,7 +100,10 @@ row_checked as (
 
 -- The row's user (for an unknown email, its hash), and its raw texts only
 -- where it may be quarantined: the narrow stream both ranking paths read.
-checked as (
+-- DuckDB is told to keep this stream: left to itself, it keeps the wide
+-- rows of row_checked for both paths instead (at 10.5M rows 15% slower,
+-- with a 4.0 GB buffer peak against 3.4 GB). BigQuery takes no such hint.
+checked as {{ materialized_cte() }} (
 
     select
         coalesce(
