@@ -46,7 +46,14 @@
         changes as (
             select month_start
             from {{ ref('int_activity_aggregated_to_user_site_months') }}
-            where dbt_loaded_at > (select max(dbt_loaded_at) from {{ this }})
+            where dbt_loaded_at > (
+                -- no activity stored yet: every month of activity is new
+                select coalesce(
+                    max(dbt_loaded_at),
+                    cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+                )
+                from {{ this }}
+            )
             union all
             select month_start
             from {{ this }}
