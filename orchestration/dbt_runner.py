@@ -11,7 +11,9 @@ with (profiles folder, DuckDB file, target). Commands run in one of two ways:
   environment without touching this process's (tests run several projects
   side by side, some in threads); a crash or a hang in dbt or the database
   driver cannot take the caller down; and the child's own CPU time can be
-  measured (``os.wait4``), which the benchmarks report.
+  measured (``os.wait4``), which the benchmarks report. The tests point
+  ``SAAS_DBT_EXECUTABLE`` at a ``dbt`` that forks each command from a
+  pre-imported dbt (tests/dbt_server.py): still a process per command.
 * ``DbtProject.parse_in_process()`` runs ``dbt parse`` in this process through
   dbt's programmatic ``dbtRunner``. The orchestrator's code location needs the
   manifest when it loads; parsing in process saves a second interpreter and a
@@ -49,6 +51,15 @@ GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
 BIN_DIR = Path(sys.executable).parent
 # The virtualenv's dbt when there is one, else the first on PATH.
 DBT = str(BIN_DIR / "dbt") if (BIN_DIR / "dbt").exists() else shutil.which("dbt") or "dbt"
+# Another dbt command to run instead, if set: the tests' pre-imported dbt
+# (tests/dbt_server.py). The benchmarks time DBT itself.
+DBT_EXECUTABLE_ENV = "SAAS_DBT_EXECUTABLE"
+
+
+def dbt_executable() -> str:
+    """The dbt command the project's runs start: DBT unless overridden."""
+    return os.environ.get(DBT_EXECUTABLE_ENV) or DBT
+
 
 # The DuckDB targets' files: (environment variable, default), as in
 # profiles.example.yml.
@@ -203,7 +214,8 @@ class DbtProject:
         ``check`` is false (the jobs read the exit code themselves). The
         environment is ``dbt_env``'s.
         """
-        run = run_command([DBT, *args], cwd=self.root, env=self.dbt_env(extra_env), echo=echo)
+        command = [dbt_executable(), *args]
+        run = run_command(command, cwd=self.root, env=self.dbt_env(extra_env), echo=echo)
         if check and not run.ok:
             raise DbtError(f"dbt {' '.join(args)} exited {run.returncode}\n{run.output[-8000:]}")
         return run

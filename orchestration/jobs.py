@@ -43,7 +43,7 @@ from orchestration.assets import (
     build_raw_tables,
 )
 from orchestration.database import database_pool
-from orchestration.dbt_runner import DBT, DbtProject
+from orchestration.dbt_runner import DbtProject, dbt_executable
 from orchestration.freshness import build_source_freshness
 
 # Run tag of every job: the database it writes (dagster.yaml: one run per value)
@@ -131,7 +131,7 @@ def build_definitions(project: DbtProject) -> Definitions:
         project_dir=str(project.root),
         profiles_dir=str(profiles) if profiles else None,
         # this virtualenv's dbt, also when its bin/ is not on PATH (make, cron)
-        dbt_executable=DBT,
+        dbt_executable=dbt_executable(),
     )
     return Definitions(
         assets=[raw_tables, dbt_models],

@@ -15,7 +15,9 @@ dbt fixtures (session-scoped):
 
 * ``dbt_parse_state`` (autouse when a selected test runs dbt): one full
   ``dbt parse`` per run, whose state every ``DbtProject.copy_of`` copy starts
-  from (orchestration/parse_state.py; tests/test_parse_state.py checks it).
+  from (orchestration/parse_state.py; tests/test_parse_state.py checks it);
+  and the worker's pre-imported dbt that every dbt command runs through
+  (tests/dbt_server.py).
 
 * ``small_built``: an isolated copy of the dbt project with ``--scale small``
   data (seed 7) after a real ``dbt seed`` and ``dbt build`` on its own DuckDB
@@ -29,6 +31,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,7 +42,8 @@ from filelock import FileLock
 from conventions.parse import add_placeholder_seeds, missing_seeds
 from generator.config import RAW_TABLES
 from orchestration import parse_state
-from orchestration.dbt_runner import PARSE_STATE_ENV, DbtProject
+from orchestration.dbt_runner import DBT_EXECUTABLE_ENV, PARSE_STATE_ENV, DbtProject
+from tests import dbt_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
@@ -91,6 +95,9 @@ def dbt_parse_state(
     project starts from (orchestration/parse_state.py), so that each copy's
     first dbt command re-parses only what differs instead of everything.
 
+    Every dbt command of the session runs through this worker's pre-imported
+    dbt (tests/dbt_server.py), which saves each one dbt's import.
+
     Parsed in a copy with an empty file for each generated seed (the seeds'
     properties then apply, as they do in a copy with data); shared by the
     xdist workers. Skipped when no selected test runs dbt."""
@@ -102,12 +109,18 @@ def dbt_parse_state(
     shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "dbt_parse_state"
     state = shared / "project" / "target" / parse_state.STATE_FILE
     shared.mkdir(exist_ok=True)
-    with FileLock(str(shared / "lock")):
-        if not state.exists():
-            template = DbtProject.copy_of_repo(shared / "project")
-            add_placeholder_seeds(template.root, missing_seeds(template.root))
-            template.dbt("parse")
-    with pytest.MonkeyPatch.context() as env:
+    # a short folder: a Unix socket's path has at most 107 characters
+    with (
+        tempfile.TemporaryDirectory(prefix="dbt-server-") as folder,
+        dbt_server.running(Path(folder)) as dbt,
+        pytest.MonkeyPatch.context() as env,
+    ):
+        env.setenv(DBT_EXECUTABLE_ENV, str(dbt))
+        with FileLock(str(shared / "lock")):
+            if not state.exists():
+                template = DbtProject.copy_of_repo(shared / "project")
+                add_placeholder_seeds(template.root, missing_seeds(template.root))
+                template.dbt("parse")
         env.setenv(PARSE_STATE_ENV, str(state))
         yield state
 

@@ -50,7 +50,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
 from orchestration.database import LOAD_TIME_COLUMNS
-from orchestration.dbt_runner import DBT, REPO_ROOT, DbtError, DbtProject
+from orchestration.dbt_runner import REPO_ROOT, DbtError, DbtProject, dbt_executable
 from scripts import bigquery_emulator
 from tests.reference import user_key
 
@@ -115,7 +115,7 @@ class Build:
 
     def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``dbt ARGS --vars ...`` in the project copy, bounded in time."""
-        command = [DBT, *args, "--vars", self.dbt_vars]
+        command = [dbt_executable(), *args, "--vars", self.dbt_vars]
         started = time.monotonic()
         try:
             result = subprocess.run(

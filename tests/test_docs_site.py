@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from orchestration.dbt_runner import DBT, REPO_ROOT, DbtProject
+from orchestration.dbt_runner import REPO_ROOT, DbtProject, dbt_executable
 from tests.browser import headless_chromium
 
 pytestmark = [pytest.mark.docs, pytest.mark.dbt, pytest.mark.slow]
@@ -80,7 +80,16 @@ def served_url(docs_project: DbtProject) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [DBT, "docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
+        [
+            dbt_executable(),
+            "docs",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-browser",
+        ],
         cwd=docs_project.root,
         env={**os.environ, **docs_project.env},
         stdout=subprocess.DEVNULL,

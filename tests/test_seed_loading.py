@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +27,11 @@ import duckdb
 import pytest
 import yaml
 
+from orchestration.dbt_runner import dbt_executable
+
 pytestmark = pytest.mark.dbt
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DBT = str(Path(sys.executable).parent / "dbt")
 RAW = "raw"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -103,7 +103,7 @@ class Project:
     def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the real dbt in the copy; colour codes stripped from its output."""
         result = subprocess.run(
-            [DBT, *args],
+            [dbt_executable(), *args],
             cwd=self.root,
             env={**os.environ, **self.env},
             capture_output=True,
