@@ -169,6 +169,14 @@ class DbtProject:
         """A copy of this repository's project (see ``copy_of``)."""
         return cls.copy_of(REPO_ROOT, destination, **env)
 
+    def copy_built(self, destination: Path) -> DbtProject:
+        """A copy of this project as it stands: data, build output and DuckDB
+        file (not its logs), with its own profile folder and DuckDB file."""
+        shutil.copytree(self.root, destination, ignore=shutil.ignore_patterns("logs", "*.wal"))
+        env = {**self.env, "DBT_PROFILES_DIR": str(destination)}
+        env["DBT_DUCKDB_PATH"] = str(destination / self.database_path.name)
+        return DbtProject(root=destination.resolve(), env=env)
+
     @property
     def seeds_dir(self) -> Path:
         return self.root / "seeds"

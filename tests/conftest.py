@@ -22,13 +22,14 @@ dbt fixtures (session-scoped):
 * ``small_built``: an isolated copy of the dbt project with ``--scale small``
   data (seed 7) after a real ``dbt seed`` and ``dbt build`` on its own DuckDB
   file. Shared by every test module that only reads the build (marts, docs
-  site, semantic layer, report), so the session pays for one build.
+  site, semantic layer, report); built once per run, copied to each worker.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: each module keeps its own order
 
 
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the run's xdist workers share: each worker's base is inside it."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_parse_state(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -104,9 +111,7 @@ def dbt_parse_state(
     if not any(item.get_closest_marker("dbt") for item in request.session.items):
         yield None
         return
-    base = tmp_path_factory.getbasetemp()
-    # xdist: each worker's base is inside the run's, which the workers share
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "dbt_parse_state"
+    shared = _run_folder(tmp_path_factory) / "dbt_parse_state"
     state = shared / "project" / "target" / parse_state.STATE_FILE
     shared.mkdir(exist_ok=True)
     # a short folder: a Unix socket's path has at most 107 characters
@@ -152,8 +157,19 @@ def small_tables(small_data_dir: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="session")
 def small_built(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
-    project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("small_built") / "project")
-    project.generate("--scale", "small", "--seed", "7")
-    project.dbt("seed")
-    project.dbt("build", "--exclude", "resource_type:seed")
-    return project
+    """Built once per run, by whichever worker asks first; each worker gets
+    its own copy (tests write reports and docs into it)."""
+    shared = _run_folder(tmp_path_factory) / "small_built"
+    shared.mkdir(exist_ok=True)
+    built = shared / "project"
+    with FileLock(str(shared / "lock")):
+        if not (shared / "done").exists():
+            shutil.rmtree(built, ignore_errors=True)  # a build that failed
+            project = DbtProject.copy_of_repo(built)
+            project.generate("--scale", "small", "--seed", "7")
+            project.dbt("seed")
+            project.dbt("build", "--exclude", "resource_type:seed")
+            (shared / "done").touch()
+    env = {"DBT_PROFILES_DIR": str(built), "DBT_DUCKDB_PATH": str(built / "saas.duckdb")}
+    original = DbtProject.at(built, **env, DBT_TARGET="dev")
+    return original.copy_built(tmp_path_factory.mktemp("small_built") / "project")

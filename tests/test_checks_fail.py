@@ -11,7 +11,6 @@ the reconciliation, a dangling key fails its relationship test.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,11 +25,7 @@ pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 @pytest.fixture
 def broken(small_built: DbtProject, tmp_path: Path) -> Iterator[DbtProject]:
     """A copy of the small build (project and database) to break."""
-    root = tmp_path / "project"
-    shutil.copytree(small_built.root, root, ignore=shutil.ignore_patterns("logs", "*.wal"))
-    env = {**small_built.env, "DBT_PROFILES_DIR": str(root)}
-    env["DBT_DUCKDB_PATH"] = str(root / Path(small_built.env["DBT_DUCKDB_PATH"]).name)
-    yield DbtProject(root=root, env=env)
+    yield small_built.copy_built(tmp_path / "project")
 
 
 def _execute(project: DbtProject, sql: str) -> None:

@@ -53,7 +53,7 @@ import pytest
 
 from generator.config import RAW_TABLES
 from orchestration.database import compare_relations, mart_relations
-from orchestration.dbt_runner import REPO_ROOT
+from orchestration.dbt_runner import REPO_ROOT, dbt_executable
 from orchestration.dbt_runner import DbtProject as Project
 
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]
@@ -467,7 +467,7 @@ def test_killed_builds_complete_on_the_next_run(replay: Replay) -> None:
 
     typical_s = max(replay.daily_wall_s[:-1])
     rng = random.Random(20240607)
-    command = [str(Path(sys.executable).parent / "dbt"), "run", "--selector", "daily"]
+    command = [dbt_executable(), "run", "--selector", "daily"]
     for kill_signal in (signal.SIGKILL, signal.SIGTERM, signal.SIGKILL):
         delay = rng.uniform(0.3 * typical_s, 0.95 * typical_s)
         process = subprocess.Popen(

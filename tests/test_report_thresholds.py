@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -53,24 +52,15 @@ def project_vars(project: DbtProject) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def rebuilt(small_built: DbtProject, tmp_path_factory: pytest.TempPathFactory) -> Rebuilt:
-    root = tmp_path_factory.mktemp("report_thresholds") / "project"
-    shutil.copytree(small_built.root, root)
-    project = DbtProject(
-        root,
-        {
-            **small_built.env,
-            "DBT_PROFILES_DIR": str(root),
-            "DBT_DUCKDB_PATH": str(root / "saas.duckdb"),
-        },
-    )
+    project = small_built.copy_built(tmp_path_factory.mktemp("report_thresholds") / "project")
     copied_with = project_vars(project)
     # A threshold that flags the busiest customer-month the project's does not.
     lighter = project.query(
         "select floor(max(job_minutes_per_site)) as m from main.customer_background_job_months"
         " where not is_heavy_background_user"
     )["m"].iloc[0]
-    set_var(root / "dbt_project.yml", HEAVY, int(lighter))
-    set_var(root / "dbt_project.yml", MIN_EVENTS, int(copied_with[MIN_EVENTS]) // 5)
+    set_var(project.root / "dbt_project.yml", HEAVY, int(lighter))
+    set_var(project.root / "dbt_project.yml", MIN_EVENTS, int(copied_with[MIN_EVENTS]) // 5)
     project.dbt("run", "--select", "customer_background_job_months", "onboarding_site_signals")
     return Rebuilt(project, project_vars(project), copied_with)
 
