@@ -84,6 +84,10 @@ def _start(connection: socket.socket, listener: socket.socket) -> int:
     """Read one request (the caller's three standard streams, then its
     command as JSON) and fork its dbt process; the child's pid."""
     _, fds, _, _ = socket.recv_fds(connection, 1, 3)
+    if len(fds) != 3:
+        for fd in fds:
+            os.close(fd)
+        raise ConnectionError("the client sent no standard streams")
     (size,) = _LENGTH.unpack(_receive_exactly(connection, _LENGTH.size))
     request = json.loads(_receive_exactly(connection, size))
     pid = os.fork()
@@ -116,7 +120,10 @@ def serve(path: Path) -> None:
         for ready in readable:
             if ready is listener:
                 connection, _ = listener.accept()
-                running[_start(connection, listener)] = connection
+                try:
+                    running[_start(connection, listener)] = connection
+                except (OSError, ValueError):  # a caller gone before it asked
+                    connection.close()
             else:
                 pid = next(pid for pid, conn in running.items() if conn is ready)
                 if not _forward_signals(ready, pid):
@@ -128,7 +135,10 @@ def serve(path: Path) -> None:
 def _forward_signals(connection: socket.socket, pid: int) -> bool:
     """Pass on the signals the caller received. False if the caller is gone
     (killed, timed out): its dbt is killed, as the caller's death would have."""
-    received = connection.recv(64)
+    try:
+        received = connection.recv(64)
+    except OSError:  # reset by a caller that died
+        received = b""
     for number in received or [signal.SIGKILL]:
         os.kill(pid, number)  # not reaped yet: the pid is still the child's
     return bool(received)
@@ -201,4 +211,5 @@ def write_client(server: Path, executable: Path) -> Path:
 
 
 if __name__ == "__main__":
+    del sys.path[0]  # this folder, which a real dbt's path would not have
     serve(Path(sys.argv[1]))
