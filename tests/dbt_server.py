@@ -10,7 +10,7 @@ reports the exit code. Every command is still a process of its own: dbt's and
 the adapter's per-process state (dbt-duckdb's open database, the event
 logger) starts fresh from the imported modules, and a crash stays in it.
 
-``python -m tests.dbt_server SOCKET`` serves; ``running(FOLDER)`` starts a
+``python tests/dbt_server.py SOCKET`` serves; ``running(FOLDER)`` starts a
 server and yields a ``dbt`` executable that forwards to it. tests/conftest.py
 starts one per pytest worker and points ``SAAS_DBT_EXECUTABLE``
 (orchestration/dbt_runner.py) at that executable, so the tests, the daily
