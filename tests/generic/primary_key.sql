@@ -8,7 +8,11 @@
     partition (a day), check only the rows the latest run wrote
     (`dbt_loaded_at`): a rebuilt partition is written whole, and the others
     were checked when they were written. A full build writes every row, so
-    it checks every row. -#}
+    it checks every row.
+
+    `keyed` is read twice; left to itself, DuckDB stores it (every key of the
+    table) for both readers. Recomputed where read (`inlined_cte`), the
+    activity key test at 108M rows took 13-15 s against 41-47 s. -#}
 {% test primary_key(model, column_name=none, columns=none, latest_load_only=false) %}
 {%- set key = columns or [column_name] %}
 {%- set latest = '(select max(dbt_loaded_at) from ' ~ model ~ ')' %}
@@ -21,7 +25,7 @@
 
 with
 
-keyed as (
+keyed as {{ saas_usage.inlined_cte() }} (
     select
         {{ key | join(', ') }},
         {{ saas_usage.row_hash(key) }} as key_hash
