@@ -2,11 +2,12 @@
 
 The suite runs about a hundred dbt commands, and each new ``dbt`` process
 spends 2.5-3 s of CPU importing dbt and its adapters before it does anything:
-about a quarter of the suite's CPU on a 2-core machine. This server imports
-dbt once; for each command it forks a child that runs dbt's own command line
-(``dbt.cli.main.cli``, what the ``dbt`` executable runs) in the caller's
-folder, environment, stdin, stdout and stderr (passed over the socket), and
-reports the exit code. Every command is still a process of its own: dbt's and
+about a quarter of the suite's CPU on a 2-core machine, and then about 1 s
+more compiling what dbt compiles on first use (``_compile_ahead``). This
+server does both once; for each command it forks a child that runs dbt's
+own command line (``dbt.cli.main.cli``, what the ``dbt`` executable runs)
+in the caller's folder, environment, stdin, stdout and stderr (passed over
+the socket), and reports the exit code. Every command is still a process of its own: dbt's and
 the adapter's per-process state (dbt-duckdb's open database, the event
 logger) starts fresh from the imported modules, and a crash stays in it.
 
@@ -120,7 +121,8 @@ def _compile_ahead() -> int:
     dbt's dataclasses generate their to/from dict and msgpack code lazily
     (mashumaro), and dbt builds the JSON schemas it validates its project and
     profile with. About 1.1 s of CPU per command (`dbt parse` of the demo
-    1.9 -> 0.8 s, `dbt ls` 2.5 -> 1.2 s); the warm-up takes about 5 s.
+    1.9-2.1 -> 0.8 s, `dbt ls` 2.0-2.4 -> 0.8-0.9 s); the warm-up takes
+    about 5 s.
 
     A lazy method compiles itself when first called; called here with no
     value (None, or an instance with no fields), it compiles, then fails on
@@ -162,7 +164,9 @@ def serve(path: Path) -> None:
 
     compiled = _compile_ahead()
     print(f"dbt imported; {compiled} serialisers compiled ahead", flush=True)
-    assert len(os.listdir("/proc/self/task")) == 1, "the imports started a thread"
+    assert len(os.listdir("/proc/self/task")) == 1, "the imports or the warm-up started a thread"
+    children = Path(f"/proc/self/task/{os.getpid()}/children").read_text().split()
+    assert not children, f"the imports or the warm-up started processes: {children}"
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(path))
