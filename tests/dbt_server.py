@@ -7,9 +7,10 @@ more compiling what dbt compiles on first use (``_compile_ahead``). This
 server does both once; for each command it forks a child that runs dbt's
 own command line (``dbt.cli.main.cli``, what the ``dbt`` executable runs)
 in the caller's folder, environment, stdin, stdout and stderr (passed over
-the socket), and reports the exit code. Every command is still a process of its own: dbt's and
-the adapter's per-process state (dbt-duckdb's open database, the event
-logger) starts fresh from the imported modules, and a crash stays in it.
+the socket), and reports the exit code. Every command is still a process of
+its own: dbt's and the adapter's per-process state (dbt-duckdb's open
+database, the event logger) starts fresh from the imported modules, and a
+crash stays in it.
 
 ``python tests/dbt_server.py SOCKET`` serves; ``running(FOLDER)`` starts a
 server and yields a ``dbt`` executable that forwards to it. tests/conftest.py
@@ -105,9 +106,11 @@ def _start(connection: socket.socket, listener: socket.socket) -> int:
 # wrapping `dbtClassMixin.validate` over parse, build, seed, ls, docs generate
 # and source freshness): dbt builds each schema on first use, in every process.
 VALIDATED_CLASSES = {
-    "dbt.contracts.project." + name
-    for name in ("Project", "ProjectFlags", "ProfileConfig", "PackageConfig", "Configuration")
-} | {
+    "dbt.contracts.project.Project",
+    "dbt.contracts.project.ProjectFlags",
+    "dbt.contracts.project.ProfileConfig",
+    "dbt.contracts.project.PackageConfig",
+    "dbt.contracts.project.Configuration",
     "dbt.contracts.selection.SelectorFile",
     "dbt.artifacts.resources.v1.config.Hook",
     "dbt_common.contracts.constraints.ColumnLevelConstraint",
