@@ -67,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-limit", default=os.environ.get("DBT_DUCKDB_MEMORY_LIMIT", "4GB"),
         help="DuckDB memory_limit of dbt and the baselines (default 4GB)",
     )  # fmt: skip
-    parser.add_argument("--threads", type=int, help="dbt threads (default: the profile's, 2)")
+    parser.add_argument(
+        "--threads", type=int,
+        help="dbt threads (default: the scale's: 1 at medium and large, else the profile's 2)",
+    )  # fmt: skip
     parser.add_argument(
         "--plant-faults", action="store_true",
         help="add faulty rows of every kind to the generated data (CSV scales only)",

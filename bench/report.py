@@ -252,6 +252,7 @@ def print_table(report: dict[str, Any]) -> None:
         busy = max(loads) > (report["machine"]["nproc"] or 1)
         print(
             f"\n{scale}: {result['note']}; {runs[-1]['activity_rows']:,} activity rows; "
+            f"{runs[-1]['dbt_threads']} dbt thread(s); "
             f"{len(runs)} run(s); load average (1 min) at the start: {loads}"
             + (" (a busy machine: wall times are inflated)" if busy else "")
         )

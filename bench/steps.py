@@ -84,7 +84,7 @@ class ScaleRun:
         self.scale = scale
         self.workdir = workdir
         self.project = ProjectCopy.create(
-            workdir / "project", options.memory_limit, options.threads
+            workdir / "project", options.memory_limit, options.threads or scale.threads
         )
         self.data = workdir / "data" if scale.parquet else self.project.seeds_dir
         # dbt reads the Parquet folder through this link, so the daily run can
@@ -159,6 +159,8 @@ class ScaleRun:
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "activity_rows": self.activity_rows,
             "planted_faults": self.options.plant_faults,
+            # the profile reads DBT_THREADS (default 2)
+            "dbt_threads": int(self.project.full_env().get("DBT_THREADS", "2")),
             "steps": self.steps,
             "baselines": self.baselines,
             "handwritten_matches_dbt": comparison,
