@@ -123,15 +123,14 @@
 
 {#- Among the rows that passed every rule: `key_rank`, the rank of a row's
     values within its key (in the order of `columns`, nulls last), and
-    `row_rank`, its number among identical rows. Identical rows share a
-    dense_rank, so which copy comes first never makes a duplicate_key. -#}
+    `row_rank`, its number among identical rows (the peers of that order).
+    Identical rows share a dense_rank, so which copy comes first never makes
+    a duplicate_key. One window: the warehouse sorts the rows once. -#}
 {% macro dq_duplicate_ranks(key_columns, columns) -%}
-    dense_rank() over (
-        partition by row_reason_code is null, {{ key_columns | join(', ') }}
-        order by
-        {%- for column in columns %}
-            {{ column }} is null, {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    ) as key_rank,
-    row_number() over (partition by row_reason_code is null, {{ columns | join(', ') }}) as row_rank
+    {%- set window -%}
+        (partition by row_reason_code is null, {{ key_columns | join(', ') }} order by
+        {%- for column in columns %} {{ column }} is null, {{ column }}{{ ',' if not loop.last }}{% endfor %})
+    {%- endset -%}
+    dense_rank() over {{ window }} as key_rank,
+    row_number() over {{ window }} - rank() over {{ window }} + 1 as row_rank
 {%- endmacro %}
