@@ -108,27 +108,11 @@ aggregated as (
 final as (
 
     select
-        aggregated.user_key,
-        aggregated.site_id,
-        aggregated.month_start,
-        aggregated.customer_id,
-        aggregated.registration_date,
+        aggregated.*,
         assignments.user_key is not null as is_assigned_site,
-        aggregated.events_total,
-        {%- for activity_type in var('activity_types') %}
-        aggregated.events_{{ category_suffix(activity_type) }},
-        {%- endfor %}
-        aggregated.events_after_onboarding,
         case
             when assignments.user_key is null then aggregated.events_total else 0
-        end as events_unassigned_site,
-        aggregated.events_before_registration,
-        aggregated.is_active_onboarded_at_month_end,
-        aggregated.first_activity_date,
-        aggregated.last_activity_date,
-        aggregated.first_row_date,
-        aggregated.last_row_date,
-        aggregated.dbt_loaded_at
+        end as events_unassigned_site
     from aggregated
     left join assignments
         on
