@@ -119,7 +119,7 @@
             and partition_date > cast('1900-01-01' as date)
         {%- if also_sql %}
         union distinct
-        {{ also_sql }}
+        select * from ({{ also_sql }}) as also_rebuilt
         {%- endif %}
         order by partition_start
     {%- endset -%}

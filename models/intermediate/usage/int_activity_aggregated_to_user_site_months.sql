@@ -16,17 +16,37 @@
     registration date or an assignment that has changed since (a late
     registration row can move a user's merged registration date back). -#}
 {%- set lookups_changed -%}
+    -- a lookup depends on the user and the site only, so the 7M stored rows
+    -- are grouped to their pairs first and only those pairs are looked up
+    -- (1.0 s -> 0.65 s a day at 108M activity rows)
+    with
+
+    stored_pairs as (
+        select user_key, site_id, registration_date, is_assigned_site
+        from {{ this }}
+        group by user_key, site_id, registration_date, is_assigned_site
+    ),
+
+    changed_pairs as (
+        select stored_pairs.user_key, stored_pairs.site_id
+        from stored_pairs
+        left join {{ ref('int_users_deduplicated') }} as users
+            on stored_pairs.user_key = users.user_key
+        left join {{ ref('int_user_site_assignments') }} as assignments
+            on
+                stored_pairs.user_key = assignments.user_key
+                and stored_pairs.site_id = assignments.site_id
+        where
+            stored_pairs.registration_date is distinct from users.registration_date
+            or stored_pairs.is_assigned_site <> (assignments.user_key is not null)
+    )
+
     select stored.month_start
     from {{ this }} as stored
-    left join {{ ref('int_users_deduplicated') }} as users
-        on stored.user_key = users.user_key
-    left join {{ ref('int_user_site_assignments') }} as assignments
+    inner join changed_pairs
         on
-            stored.user_key = assignments.user_key
-            and stored.site_id = assignments.site_id
-    where
-        stored.registration_date is distinct from users.registration_date
-        or stored.is_assigned_site <> (assignments.user_key is not null)
+            stored.user_key = changed_pairs.user_key
+            and stored.site_id = changed_pairs.site_id
 {%- endset -%}
 {%- set months_to_rebuild = partitions_to_rebuild(
     ref('int_user_activity_checked'), also_sql=lookups_changed
