@@ -121,16 +121,18 @@
     end as dq_reason_message
 {%- endmacro %}
 
-{#- Among the rows that passed every rule: `key_rank`, the rank of a row's
-    values within its key (in the order of `columns`, nulls last), and
-    `row_rank`, its number among identical rows (the peers of that order).
-    Identical rows share a dense_rank, so which copy comes first never makes
-    a duplicate_key. One window: the warehouse sorts the rows once. -#}
-{% macro dq_duplicate_ranks(key_columns, columns) -%}
+{#- `rows` with, among the rows that passed every rule, `key_rank` (the rank of a
+    row's values within its key, in the order of `columns`, nulls last: identical
+    rows share it) and `row_rank` (its number among identical rows). Only rows
+    meeting `candidates` are sorted, in one window; the others rank 1. -#}
+{% macro dq_ranked_rows(rows, key_columns, columns, candidates='true') -%}
     {%- set window -%}
         (partition by row_reason_code is null, {{ key_columns | join(', ') }} order by
         {%- for column in columns %} {{ column }} is null, {{ column }}{{ ',' if not loop.last }}{% endfor %})
     {%- endset -%}
-    dense_rank() over {{ window }} as key_rank,
-    row_number() over {{ window }} - rank() over {{ window }} + 1 as row_rank
+    select *, 1 as key_rank, 1 as row_rank from {{ rows }} where not ({{ candidates }})
+    union all
+    select *, dense_rank() over {{ window }} as key_rank,
+        row_number() over {{ window }} - rank() over {{ window }} + 1 as row_rank
+    from {{ rows }} where {{ candidates }}
 {%- endmacro %}

@@ -142,9 +142,7 @@
         ({{ date_column }} >= cast('{{ partitions | min }}' as date)
         and {{ date_column }} < cast({{ after_last }} as date)
         and {{ month_start(date_column) if granularity == 'month' else date_column }} in (
-            {%- for value in partitions -%}
-            cast('{{ value }}' as date){{ ', ' if not loop.last }}
-            {%- endfor -%}
+            {%- for value in partitions %}cast('{{ value }}' as date){{ ', ' if not loop.last }}{% endfor -%}
         ))
     {%- endif -%}
 {%- endmacro %}

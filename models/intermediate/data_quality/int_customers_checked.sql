@@ -27,10 +27,7 @@ row_checked as (
 
 ranked as (
 
-    select
-        *,
-        {{ dq_duplicate_ranks(['customer_id'], columns) }}
-    from row_checked
+    {{ dq_ranked_rows('row_checked', ['customer_id'], columns) }}
 
 ),
 

@@ -28,10 +28,7 @@ row_checked as (
 
 ranked as (
 
-    select
-        *,
-        {{ dq_duplicate_ranks(['site_id'], columns) }}
-    from row_checked
+    {{ dq_ranked_rows('row_checked', ['site_id'], columns) }}
 
 ),
 

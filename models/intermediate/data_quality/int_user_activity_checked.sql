@@ -135,20 +135,9 @@ checked as {{ inlined_cte() }} (
 
 ranked as (
 
-    select
-        *,
-        1 as key_rank,
-        1 as row_rank
-    from checked
-    where not is_duplicate_candidate
-
-    union all
-
-    select
-        *,
-        {{ dq_duplicate_ranks(key_columns, key_columns + ['event_count']) }}
-    from checked
-    where is_duplicate_candidate
+    {{ dq_ranked_rows(
+        'checked', key_columns, key_columns + ['event_count'], candidates='is_duplicate_candidate'
+    ) }}
 
 ),
 
