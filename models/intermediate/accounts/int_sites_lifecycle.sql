@@ -40,7 +40,7 @@ activity as (
         max(last_activity_date) as last_activity_date,
         min(first_row_date) as first_activity_row_date,
         max(last_row_date) as last_activity_row_date
-    from {{ ref('int_activity_aggregated_to_user_site_months') }}
+    from {{ ref('int_activity_aggregated_to_user_sites') }}
     group by site_id
 
 ),

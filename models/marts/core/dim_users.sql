@@ -2,7 +2,7 @@
 {#- One row per user (user_key: a hash of customer_id and lower-cased
     email; the email itself never reaches a mart): deduplicated licence and
     registration date, assignment conflicts, and first and last activity
-    (from the user-site-month aggregate, not the daily rows). -#}
+    (from the user-site aggregate, not the daily rows). -#}
 with
 
 users as (
@@ -23,22 +23,6 @@ date_range as (
 
 ),
 
--- per user and site first, then per user: counting the sites as rows
--- instead of count(distinct site_id) (1.2 s -> 0.75 s at 7M user-site-months)
-user_sites as (
-
-    select
-        user_key,
-        site_id,
-        min(first_activity_date) as first_activity_date,
-        max(last_activity_date) as last_activity_date,
-        {{ sum_int('events_total') }} as events_total
-    from {{ ref('int_activity_aggregated_to_user_site_months') }}
-    where events_total > 0
-    group by user_key, site_id
-
-),
-
 activity as (
 
     select
@@ -47,7 +31,8 @@ activity as (
         max(last_activity_date) as last_activity_date,
         {{ sum_int('events_total') }} as events_total,
         count(*) as active_sites
-    from user_sites
+    from {{ ref('int_activity_aggregated_to_user_sites') }}
+    where events_total > 0
     group by user_key
 
 ),

@@ -3,7 +3,7 @@
     data set's first day: a site with data on day one may have been live
     before it). Measures the site's first `onboarding_window_days` days and
     raises the onboarding signals; thresholds are dbt vars. Read from the
-    site-day and user-site-month aggregates, not from the daily rows. -#}
+    site-day and user-site aggregates, not from the daily rows. -#}
 {%- set window_days = var('onboarding_window_days') -%}
 {%- set tail_days = var('signal_stalled_tail_days') -%}
 
@@ -56,10 +56,9 @@ user_dates as (
 
     select
         site_id,
-        min(first_activity_date) as since_date,
+        first_activity_date as since_date,
         true as is_active
-    from {{ ref('int_activity_aggregated_to_user_site_months') }}
-    group by site_id, user_key
+    from {{ ref('int_activity_aggregated_to_user_sites') }}
 
     union all
 
