@@ -99,13 +99,14 @@ user_site_months as (
 
 ),
 
--- every month of activity, for the users' first months
+-- the first month with activity, for the users' first months (from the
+-- users' spans on their sites: 0.6M rows, not every user-site-month)
 first_activity_months as (
 
     select
         user_key,
-        min(month_start) as first_activity_month
-    from user_site_months
+        {{ month_start('min(first_row_date)') }} as first_activity_month
+    from {{ ref('int_activity_aggregated_to_user_sites') }}
     group by user_key
 
 ),
