@@ -259,12 +259,12 @@ def stream_dbt(
 ) -> Iterator[Any]:
     """Run ``dbt ARGS`` for the selected assets under the database lock; its events."""
     step, attempt = context.op_def.name, context.retry_number
-    target = artifacts_dir(project, context.run_id, step, attempt)
+    target = artifacts_dir(project, context.run.run_id, step, attempt)
     done = sorted(
         {
             name
             for earlier in range(attempt)
-            for name in nodes_done(artifacts_dir(project, context.run_id, step, earlier))
+            for name in nodes_done(artifacts_dir(project, context.run.run_id, step, earlier))
         }
     )
     resume = ["--exclude", " ".join(done)] if done else []
