@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DBT_STEPS = ("load", "build", "daily_load", "daily_build", "daily_rerun")
-ALL_SCALES = ("small", "demo", "medium", "large")
 
 
 @dataclass(frozen=True)
@@ -66,9 +65,9 @@ GOALS = (
         {"medium": 2.0, "large": 1.5},
     ),
     Goal("dbt_peak_mb", "peak memory of the dbt steps, MB", {"medium": 4096, "large": 4096}),
-    Goal(
-        "tests_vs_models", "data-test execution / model execution", dict.fromkeys(ALL_SCALES, 0.3)
-    ),
+    # set at 12M and 100M+ rows only: at demo scale dbt's fixed cost per
+    # test node, not the data, decides the ratio
+    Goal("tests_vs_models", "data-test execution / model execution", {"medium": 0.3, "large": 0.3}),
     Goal(
         "daily_vs_full_models",
         "daily run's model execution / full build's",
