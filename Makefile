@@ -62,7 +62,7 @@ data: install  ## generate the demo data set into seeds/
 build: install  ## check the raw files, dbt seed && dbt build on DuckDB (saas.duckdb or $$DBT_DUCKDB_PATH)
 	$(BIN)/python -m orchestration.preflight
 	$(BIN)/dbt seed
-	$(BIN)/dbt build --exclude resource_type:seed
+	$(BIN)/dbt build --exclude-resource-type seed
 
 report: install  ## write target/usage_report.html from the built marts
 	$(BIN)/python -m report

@@ -42,7 +42,7 @@ from bench.scales import BenchScale
 from orchestration.dbt_runner import DBT, REPO_ROOT
 
 GENERATOR = REPO_ROOT / "scripts" / "generate_saas_data.py"
-BUILD = ("build", "--exclude", "resource_type:seed", "resource_type:unit_test")
+BUILD = ("build", "--exclude-resource-type", "seed", "unit_test")
 DAILY = ("build", "--selector", "daily")
 # planted faults exceed the default share of quarantined rows that fails a build
 FAULTY_DATA_VARS = {"quarantine_max_share": 0.5}

@@ -16,7 +16,8 @@ Steps:
    that no other process has the DuckDB file open: a second run fails at once
    with one clear line (exit 75) instead of a traceback from deep inside dbt.
 2. With ``--load-raw``: the pre-flight check of the raw files (a broken file
-   stops the job with one line per problem, exit 65), then ``dbt seed``.
+   stops the job with one line per problem, exit 65), then the seeds and
+   their tests (``dbt build --select resource_type:seed``).
 3. ``dbt source freshness --selector freshness``: warns when a daily feed
    misses a day, errors when it misses two (thresholds: dbt vars
    ``freshness_*_after_hours``). A stale source does not stop the build (the
@@ -70,7 +71,9 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the database; try again later
 # The steps, as dbt arguments (selectors.yml names the selections).
 FRESHNESS_ARGS = ("source", "freshness", "--selector", "freshness")
 DAILY_BUILD_ARGS = ("build", "--selector", "daily")
-FULL_BUILD_ARGS = ("build", "--exclude", "resource_type:seed")
+# the seeds' own tests run with them: the builds below exclude the seeds
+SEED_ARGS = ("build", "--select", "resource_type:seed")
+FULL_BUILD_ARGS = ("build", "--exclude-resource-type", "seed")
 # Relations whose presence says the project has been deployed to the database.
 DEPLOYED_MARKERS = ("stg_saas__user_activity", "fct_site_months")
 
@@ -120,7 +123,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--load-raw",
         action="store_true",
-        help="first load the raw files of seeds/ (pre-flight check, then dbt seed)",
+        help="first load the raw files of seeds/ (pre-flight check, the seeds and their tests)",
     )
     parser.add_argument(
         "--as-of",
@@ -216,16 +219,16 @@ def run_job(project: DbtProject, args: argparse.Namespace) -> int:
 
 
 def load_raw(project: DbtProject, common: Sequence[str] = (), echo: IO[str] | None = None) -> int:
-    """Pre-flight check of the raw files, then ``dbt seed``; an exit code."""
+    """Pre-flight check of the raw files, then the seeds and their tests; an exit code."""
     problems = raw_file_problems(project)
     for problem in problems:
         print(problem, file=sys.stderr, flush=True)
     if problems:
         return EXIT_BAD_FILE
-    log("$ dbt seed")
-    seed: DbtRun = project.dbt("seed", *common, check=False, echo=echo)
+    log("$ dbt " + " ".join(SEED_ARGS))
+    seed: DbtRun = project.dbt(*SEED_ARGS, *common, check=False, echo=echo)
     if not seed.ok:
-        log(f"dbt seed failed (exit {seed.returncode})")
+        log(f"loading the seeds failed (exit {seed.returncode})")
     return seed.returncode
 
 

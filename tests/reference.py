@@ -329,12 +329,19 @@ class Reference:
             merged["events_creation"] == 0
         )
         merged["upgrade"] = merged["events_beyond_license"] > 0
-        return merged.groupby(["customer_id", "month_start", "license_type"], as_index=False).agg(
+        keys = ["customer_id", "month_start", "license_type"]
+        licences = merged.groupby(keys, as_index=False).agg(
             licensed_users=("user_key", "nunique"),
             active_licensed_users=("active", "sum"),
             downgrade_candidates=("downgrade", "sum"),
             upgrade_candidates=("upgrade", "sum"),
         )
+        # every user's activity in the month, licensed by then or not
+        usage = activity.groupby(keys, as_index=False).agg(
+            active_users=("events_total", lambda events: int((events > 0).sum())),
+            events_total=("events_total", "sum"),
+        )
+        return licences.merge(usage, on=keys, how="outer").fillna(0)
 
     def onboarding(
         self,

@@ -19,7 +19,7 @@ Nothing here can reach Google: the emulator target's ``api_endpoint`` is
 checked to be loopback, and the Python client is given the emulator endpoint
 and anonymous credentials.
 
-The builds run ``dbt build --exclude resource_type:seed`` after ``dbt seed``:
+The builds run ``dbt build --exclude-resource-type seed`` after ``dbt seed``:
 ``dbt build`` would reload every seed (slow on the emulator), and its staging
 views read ``source()``, not ``ref()``, so they would not wait for the seeds.
 """
@@ -138,7 +138,7 @@ class Build:
 
     def seed_and_build(self) -> Build:
         self.dbt("seed")
-        self.dbt("build", "--exclude", "resource_type:seed")
+        self.dbt("build", "--exclude-resource-type", "seed")
         results = self.artifact("run_results.json")["results"]
         self.build_results = {result["unique_id"]: result["status"] for result in results}
         return self

@@ -402,15 +402,15 @@ def test_daily_job_twice_with_no_new_data_changes_nothing(replay: Replay) -> Non
 
 
 def test_stale_sources_make_the_daily_job_exit_3(replay: Replay) -> None:
+    """Four days without data: freshness errors, and with --require-fresh the
+    job exits 3 before building anything."""
     project = replay.incremental
-    stale = project.dbt(
-        "source",
-        "freshness",
-        check=False,
-        extra_env={"SAAS_FRESHNESS_AS_OF": (LAST_DAY + dt.timedelta(days=4)).isoformat()},
-    )
-    assert stale.returncode == 1, stale.output[-3000:]
-    assert "ERROR STALE" in stale.output
+    as_of = (LAST_DAY + dt.timedelta(days=4)).isoformat()
+    job = run_daily(project, "--as-of", as_of, "--require-fresh")
+    assert job.returncode == 3, job.stdout[-3000:] + job.stderr[-3000:]
+    assert "--require-fresh: not building" in job.stdout and "$ dbt build" not in job.stdout
+    sources = json.loads((project.target_dir / "sources.json").read_text())
+    assert "error" in {result["status"] for result in sources["results"]}
 
 
 def test_second_concurrent_run_fails_fast_and_first_is_unharmed(replay: Replay) -> None:
@@ -468,20 +468,27 @@ def test_killed_builds_complete_on_the_next_run(replay: Replay) -> None:
     typical_s = max(replay.daily_wall_s[:-1])
     rng = random.Random(20240607)
     command = [dbt_executable(), "run", "--selector", "daily"]
-    for kill_signal in (signal.SIGKILL, signal.SIGTERM, signal.SIGKILL):
+    killed, ended = [], []  # the signals that hit a running build; the builds that ended first
+    for number, kill_signal in enumerate((signal.SIGKILL, signal.SIGTERM, signal.SIGKILL)):
         delay = rng.uniform(0.3 * typical_s, 0.95 * typical_s)
-        process = subprocess.Popen(
-            command,
-            cwd=project.root,
-            env=project.dbt_env(),  # as project.dbt's: its parse state is dbt's
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            process.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            process.send_signal(kill_signal)
-            process.wait(timeout=60)
+        output = project.root / f"killed_run_{number}.log"
+        with output.open("w") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=project.root,
+                env=project.dbt_env(),  # as project.dbt's: its parse state is dbt's
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                process.wait(timeout=delay)
+                ended.append(f"exit {process.returncode}: {output.read_text()[-1500:]}")
+            except subprocess.TimeoutExpired:
+                process.send_signal(kill_signal)
+                process.wait(timeout=60)
+                killed.append(kill_signal.name)
+    # a build that ended before its delay proves nothing: one kill at least
+    assert killed, f"every build ended before its kill ({typical_s:.1f} s typical): {ended}"
     project.dbt("run", "--selector", "daily")
 
     tables = all_materialized(reference)

@@ -5,6 +5,7 @@ raw CSVs (tests/reference.py)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -135,11 +136,19 @@ def test_customer_license_months_match_recomputation(
     actual = _dates(built.table("customer_license_months"), "month_start")
     expected = reference.customer_license_months()
     keys = ["customer_id", "month_start", "license_type"]
-    merged = actual.merge(expected, on=keys, how="left", suffixes=("", "_expected"))
-    for column in ("licensed_users", "downgrade_candidates", "upgrade_candidates"):
+    merged = actual.merge(
+        expected, on=keys, how="outer", suffixes=("", "_expected"), indicator=True
+    )
+    # every expected row is in the mart; the mart's own rows (its spine of
+    # every licence type in every month of a customer) hold nothing
+    assert not (merged["_merge"] == "right_only").any(), merged[merged["_merge"] == "right_only"]
+    counts = ["licensed_users", "active_users", "events_total"]
+    counts += ["downgrade_candidates", "upgrade_candidates"]
+    for column in counts:
         np.testing.assert_array_equal(
             merged[column].to_numpy(), merged[f"{column}_expected"].fillna(0).to_numpy(), column
         )
+    assert (merged["_merge"] == "both").any() and (merged["events_total"] > 0).any()
     with_users = merged[merged["licensed_users"] > 0]
     np.testing.assert_allclose(
         with_users["licence_utilisation"],
@@ -191,12 +200,14 @@ def test_report_long_matches_fact(built: DbtProject, reference: Reference) -> No
 
 
 def test_dims_have_one_row_per_entity(built: DbtProject, reference: Reference) -> None:
-    assert set(built.table("dim_customers")["customer_id"]) == set(
-        reference.customers["customer_id"]
-    )
-    assert set(built.table("dim_sites")["site_id"]) == set(reference.sites["site_id"])
+    for dim, key, entities in (
+        ("dim_customers", "customer_id", reference.customers),
+        ("dim_sites", "site_id", reference.sites),
+        ("dim_users", "user_key", reference.users),
+    ):
+        rows = built.table(dim)[key]
+        assert rows.is_unique and set(rows) == set(entities[key]), dim
     dim_users = built.table("dim_users")
-    assert set(dim_users["user_key"]) == set(reference.users["user_key"])
     merged = dim_users.merge(reference.users, on="user_key", suffixes=("", "_expected"))
     assert (merged["license_type"] == merged["license_type_expected"]).all()
     assert (
@@ -258,5 +269,16 @@ def reference_users(built: DbtProject) -> pd.DataFrame:
 
 
 def test_build_leaves_artifacts(built: DbtProject) -> None:
-    assert Path(built.root, "target", "run_results.json").exists()
-    assert Path(built.root, "target", "manifest.json").exists()
+    """run_results.json holds every model and data test of the manifest, each
+    passed: a warning, a skip or a node left out of the build fails this."""
+    target = Path(built.root, "target")
+    manifest = json.loads((target / "manifest.json").read_text())
+    results = json.loads((target / "build_run_results.json").read_text())["results"]
+    statuses = {result["unique_id"]: result["status"] for result in results}
+    expected = {
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "test")
+    }
+    assert expected and expected <= set(statuses), sorted(expected - set(statuses))[:5]
+    assert {statuses[unique_id] for unique_id in expected} == {"success", "pass"}

@@ -92,7 +92,7 @@ def slim_ci(tmp_path_factory: pytest.TempPathFactory) -> SlimCi:
     prod = DbtProject.copy_of_repo(root / "project", DBT_TARGET="prod", **files)
     prod.generate("--scale", "small", "--customers", "3")
     prod.dbt("seed")
-    prod.dbt("build", "--exclude", "resource_type:seed")
+    prod.dbt("build", "--exclude-resource-type", "seed")
     state.mkdir()
     shutil.copy(prod.root / "target" / "manifest.json", state / "manifest.json")
     manifest = json.loads((state / "manifest.json").read_text())
