@@ -187,7 +187,7 @@ def model_has_primary_key_test(
 ) -> RuleViolation | None:
     """Every model has a primary-key test: unique + not_null on one column, or a key test."""
     # Generic tests that on their own prove a grain (tests/generic/).
-    accepted = set(key_tests or ["primary_key", "unique_combination_of_columns"])
+    accepted = set(key_tests or ["primary_key"])
     tests_by_column: dict[str, set[str]] = {}
     for test in _all_tests(model):
         name = test["test_metadata"].get("name")

@@ -4,7 +4,7 @@ definitions validate`` load ``defs`` from here; ``make dagster`` starts the UI
 with a persistent instance (``.dagster/``). docs/operations.md tells the rest.
 
 Configuration, from environment variables read when the code location loads:
-DBT_TARGET (dev = DuckDB, the default; bigquery), DBT_DUCKDB_PATH,
+DBT_TARGET (dev = DuckDB, the default; bq_prod, bq_dev or bq_ci = BigQuery), DBT_DUCKDB_PATH,
 DBT_PROFILES_DIR, SAAS_DBT_PROJECT_DIR (the dbt project; default this
 repository), the schedules' SAAS_DAILY_CRON, SAAS_WEEKLY_CRON and
 SAAS_SCHEDULE_TIMEZONE, the retries' SAAS_RETRY_MAX and
