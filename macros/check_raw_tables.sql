@@ -4,8 +4,7 @@
     no-op for other commands and for external (Parquet) sources. -#}
 {% macro check_raw_tables() -%}
     {%- if execute and flags.WHICH in ['build', 'run', 'test', 'retry'] -%}
-        {%- set missing = [] -%}
-        {%- set not_generated = [] -%}
+        {%- set missing, not_generated = [], [] -%}
         {%- for unique_id in selected_resources if unique_id in graph.nodes -%}
             {%- for parent in graph.nodes[unique_id].depends_on.nodes if parent in graph.sources -%}
                 {%- set raw = graph.sources[parent] -%}

@@ -1,8 +1,6 @@
-{#- Where each node lands (docs/environments.md): the target's schema or
-    dataset is the base; a layer's custom schema (dbt_project.yml) lands in
-    `<base>_<custom>` on a sandbox (`dbt_<user>`, `ci_<run>`), as named
-    otherwise (production, and DuckDB targets, whose file is their own). The
-    raw source's `schema:` follows the same rule (tests/test_environments.py).
+{#- Where each node lands (docs/environments.md): a layer's custom schema lands in
+    `<base>_<custom>` on a sandbox base (`dbt_<user>`, `ci_<run>`), as named otherwise
+    (production; DuckDB targets own their file); so does the raw source's `schema:`.
     BigQuery targets whose base does not match their environment are refused. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- set base = target.schema | trim -%}

@@ -4,12 +4,21 @@
 --   invalid_date 20, negative_number 5
 -- and fails for each raw table whose quarantined share exceeds the
 -- `quarantine_max_share` var (default 1%), logging it as over the limit.
+-- Lines the CSV loader rejected (DuckDB seeds: <seed>__load_rejects, not
+-- rows of any model) count as quarantined too, as `rejected_line`.
 {%- set limit = var('quarantine_max_share') %}
 {%- set staging = {
     'saas_customer_info': 'stg_saas__customers', 'saas_sites': 'stg_saas__sites',
     'saas_users': 'stg_saas__users', 'saas_user_activity': 'stg_saas__user_activity',
     'saas_storage': 'stg_saas__storage', 'saas_background_jobs': 'stg_saas__background_jobs',
 } %}
+{%- set load_rejects = {} %}
+{%- for raw_table in staging %}
+{%- set raw = source('saas', raw_table) %}
+{%- set rejects = adapter.get_relation(
+    raw.database, raw.schema, raw.identifier ~ '__load_rejects') if execute else none %}
+{%- if rejects is not none %}{% do load_rejects.update({raw_table: rejects}) %}{% endif %}
+{%- endfor %}
 -- The CTEs are set as text to be run again for the log below (sqlfluff
 -- cannot place the indents of a set block).
 -- noqa: disable=LT02
@@ -20,13 +29,21 @@ reasons as (
     select raw_table, dq_reason_code, count(*) as reason_rows
     from {{ ref('fct_quarantined_rows') }}
     group by raw_table, dq_reason_code
+    {%- for raw_table, rejects in load_rejects.items() %}
+    union all
+    select '{{ raw_table }}', 'rejected_line', count(distinct line) from {{ rejects }}
+    having count(*) > 0
+    {%- endfor %}
 ),
 
 raw_rows as (
     {%- for raw_table, model in staging.items() %}
     select
         '{{ raw_table }}' as raw_table,
-        count(*) as raw_rows
+        count(*)
+        {%- if raw_table in load_rejects %}
+        + (select count(distinct line) from {{ load_rejects[raw_table] }})
+        {%- endif %} as raw_rows
     from {{ ref(model) }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}

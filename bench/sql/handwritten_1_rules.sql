@@ -17,7 +17,7 @@
 --
 -- The rules, as the dbt project applies them: a row takes the reason of the
 -- first rule it breaks (missing_key, malformed_key, invalid_date,
--- invalid_number, negative_number, unknown_category, unknown_customer,
+-- out_of_range, invalid_number, negative_number, unknown_category, unknown_customer,
 -- orphan_site, site_customer_mismatch, unknown_user); among the rows that
 -- break none, rows sharing a key are ranked on all their values: the first
 -- stays clean, exact copies are duplicate_row, other values duplicate_key.
@@ -55,6 +55,13 @@ create or replace macro rule_format_withheld(name, value, pattern) as case when 
     then broken('malformed_key', name || ' (withheld) does not match ' || pattern) end;
 create or replace macro rule_date(name, value, raw_text) as case when value is null
     then broken('invalid_date', name || ' ' || quoted(raw_text) || ' is not a YYYY-MM-DD date') end;
+-- from the calendars' first day through the day after the run
+create or replace macro rule_date_in_range(name, value, raw_text) as case
+    when not (value between cast(${calendar_start_date} as date) and current_date + 1)
+    then broken('out_of_range', name || ' ' || quoted(raw_text) || ' is before '
+        || ${calendar_start_date} || ' or after the run') end;
+create or replace macro rule_at_most(name, value, raw_text) as case when value > ${max_row_values}[name]
+    then broken('out_of_range', name || ' ' || quoted(raw_text) || ' is above ' || ${max_row_values}[name]) end;
 create or replace macro rule_whole_number(name, value, raw_text) as case when value is null
     then broken('invalid_number', name || ' ' || quoted(raw_text) || ' is not a whole number') end;
 create or replace macro rule_non_negative(name, value, raw_text) as case when value < 0

@@ -114,6 +114,7 @@ judged as (
             rule_format('site_id', typed.site_id, ${site_id_pattern}),
             rule_format_withheld('user_email', typed.user_email, ${email_pattern}),
             rule_date('registration_date', typed.registration_date, typed.registration_date_text),
+            rule_date_in_range('registration_date', typed.registration_date, typed.registration_date_text),
             rule_one_of('license_type', typed.license_type, ${license_types}),
             rule_clean_site_of(typed.site_id, sites.customer_id, typed.customer_id)
         ) as broken
@@ -196,8 +197,10 @@ select
         rule_format('site_id', typed.site_id, ${site_id_pattern}),
         rule_format_withheld('user_email', typed.user_email, ${email_pattern}),
         rule_date('activity_date', typed.activity_date, typed.activity_date_text),
+        rule_date_in_range('activity_date', typed.activity_date, typed.activity_date_text),
         rule_whole_number('event_count', typed.event_count, typed.event_count_text),
         rule_non_negative('event_count', typed.event_count, typed.event_count_text),
+        rule_at_most('event_count', typed.event_count, typed.event_count_text),
         rule_one_of('activity_type', typed.activity_type, ${activity_types}),
         rule_clean_site_of(typed.site_id, sites.customer_id, typed.customer_id),
         rule_known_user(typed.customer_id, users.registration_date)
@@ -266,8 +269,10 @@ select
     coalesce(
         rule_site_feed_keys(typed.customer_id, typed.site_id),
         rule_date('storage_date', typed.storage_date, typed.storage_date_text),
+        rule_date_in_range('storage_date', typed.storage_date, typed.storage_date_text),
         rule_whole_number('storage_bytes', typed.storage_bytes, typed.storage_bytes_text),
         rule_non_negative('storage_bytes', typed.storage_bytes, typed.storage_bytes_text),
+        rule_at_most('storage_bytes', typed.storage_bytes, typed.storage_bytes_text),
         rule_clean_site_of(typed.site_id, sites.customer_id, typed.customer_id)
     ) as broken
 from typed
@@ -324,8 +329,10 @@ select
     coalesce(
         rule_site_feed_keys(typed.customer_id, typed.site_id),
         rule_date('job_date', typed.job_date, typed.job_date_text),
+        rule_date_in_range('job_date', typed.job_date, typed.job_date_text),
         rule_whole_number('job_minutes', typed.job_minutes, typed.job_minutes_text),
         rule_non_negative('job_minutes', typed.job_minutes, typed.job_minutes_text),
+        rule_at_most('job_minutes', typed.job_minutes, typed.job_minutes_text),
         rule_one_of('background_job_type', typed.background_job_type, ${background_job_types}),
         rule_clean_site_of(typed.site_id, sites.customer_id, typed.customer_id)
     ) as broken

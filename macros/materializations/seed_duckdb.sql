@@ -113,13 +113,11 @@
   {%- endif -%}
 {% endmacro %}
 
-
 {% materialization seed, adapter='duckdb' %}
 
   {% if config.get('read_csv_loader', true) in [false, 'false', 'False', 0] %}
     {{ return(dbt.materialization_seed_default()) }}
   {% endif %}
-
   {%- set identifier = model['alias'] -%}
   {%- set full_refresh_mode = should_full_refresh() -%}
   {%- set old_relation = adapter.get_relation(database=database, schema=schema,
@@ -131,7 +129,6 @@
   {%- set rejects = 'dbt_seed__' ~ identifier ~ '__rejects' -%}
   {%- set csv_path = adapter.get_seed_file_path(model) -%}
   {%- set file = "Seed file '" ~ model.original_file_path ~ "'" -%}
-
   {% if old_relation is not none and old_relation.is_view %}
     {{ exceptions.raise_compiler_error("Cannot seed to '" ~ old_relation.render()
         ~ "', it is a view") }}
@@ -142,7 +139,6 @@
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   -- `BEGIN` happens here:
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
   {#- DuckDB appends to existing rejects tables: start from none. This first
       statement opens the transaction, so a failed load changes nothing. -#}
   {% call statement('seed_drop_rejects') -%}
@@ -171,7 +167,6 @@
     {% set code = 'CREATE' %}
     {% set load_sql = 'create table ' ~ target_relation.render() ~ ' as ' ~ select_sql %}
   {% endif %}
-
   {% call statement('seed_load', fetch_result=True) -%}
     {{ load_sql }}
   {%- endcall %}
@@ -199,9 +194,7 @@
         ~ " loaded (" ~ rejected[1] ~ (', ...' if rejected[0] > 5 else '') ~ "). They are kept in "
         ~ rejects_relation.render() ~ ".") %}
   {% endif %}
-
   {% call noop_statement('main', message, code, rows_loaded) %}{{ load_sql }}{% endcall %}
-
   {% do apply_grants(target_relation, config.get('grants'),
        should_revoke=should_revoke(old_relation, full_refresh_mode)) %}
   {% do persist_docs(target_relation, model) %}
@@ -211,12 +204,9 @@
   {%- set shown = run_query('select * from ' ~ target_relation.render()
         ~ (sample_sql or ' limit 0')) -%}
   {%- do store_result('agate_table', response='OK', agate_table=shown) -%}
-
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   -- `COMMIT` happens here
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
-
   {{ return({'relations': [target_relation]}) }}
-
 {% endmaterialization %}

@@ -3,8 +3,10 @@
     {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
     {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
     {'check': 'date', 'column': 'job_date'},
+    {'check': 'date_in_range', 'column': 'job_date'},
     {'check': 'whole_number', 'column': 'job_minutes'},
     {'check': 'non_negative', 'column': 'job_minutes'},
+    {'check': 'at_most', 'column': 'job_minutes'},
     {'check': 'one_of', 'column': 'background_job_type', 'values': 'background_job_types'},
     {'check': 'known_site'},
     {'check': 'site_of_customer'},
@@ -48,7 +50,11 @@ row_checked as (
 final as (
 
     select
-        coalesce(job_date, cast('1900-01-01' as date)) as partition_date,
+        -- no date, or one out of range (quarantined): the 1900-01-01 partition
+        case
+            when {{ valid_date('job_date') }} then job_date
+            else cast('1900-01-01' as date)
+        end as partition_date,
         customer_id,
         site_id,
         job_date,

@@ -3,8 +3,10 @@
     {'check': 'format', 'column': 'customer_id', 'pattern': 'customer_id_pattern'},
     {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
     {'check': 'date', 'column': 'storage_date'},
+    {'check': 'date_in_range', 'column': 'storage_date'},
     {'check': 'whole_number', 'column': 'storage_bytes'},
     {'check': 'non_negative', 'column': 'storage_bytes'},
+    {'check': 'at_most', 'column': 'storage_bytes'},
     {'check': 'known_site'},
     {'check': 'site_of_customer'},
 ] -%}
@@ -83,7 +85,11 @@ ranked as (
 final as (
 
     select
-        coalesce(storage_date, cast('1900-01-01' as date)) as partition_date,
+        -- no date, or one out of range (quarantined): the 1900-01-01 partition
+        case
+            when {{ valid_date('storage_date') }} then storage_date
+            else cast('1900-01-01' as date)
+        end as partition_date,
         customer_id,
         site_id,
         storage_date,

@@ -4,8 +4,10 @@
     {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
     {'check': 'format', 'column': 'user_email', 'pattern': 'email_pattern', 'pii': true},
     {'check': 'date', 'column': 'activity_date'},
+    {'check': 'date_in_range', 'column': 'activity_date'},
     {'check': 'whole_number', 'column': 'event_count'},
     {'check': 'non_negative', 'column': 'event_count'},
+    {'check': 'at_most', 'column': 'event_count'},
     {'check': 'one_of', 'column': 'activity_type', 'values': 'activity_types'},
     {'check': 'known_site'},
     {'check': 'site_of_customer'},
@@ -153,7 +155,11 @@ judged as (
 final as (
 
     select
-        coalesce(activity_date, cast('1900-01-01' as date)) as partition_date,
+        -- no date, or one out of range (quarantined): the 1900-01-01 partition
+        case
+            when {{ valid_date('activity_date') }} then activity_date
+            else cast('1900-01-01' as date)
+        end as partition_date,
         user_key,
         customer_id,
         site_id,

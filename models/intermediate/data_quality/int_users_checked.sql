@@ -4,6 +4,7 @@
     {'check': 'format', 'column': 'site_id', 'pattern': 'site_id_pattern'},
     {'check': 'format', 'column': 'user_email', 'pattern': 'email_pattern', 'pii': true},
     {'check': 'date', 'column': 'registration_date'},
+    {'check': 'date_in_range', 'column': 'registration_date'},
     {'check': 'one_of', 'column': 'license_type', 'values': 'license_types'},
     {'check': 'known_site'},
     {'check': 'site_of_customer'},
