@@ -1,7 +1,7 @@
-{#- Where each node lands (docs/environments.md): a layer's custom schema lands in
-    `<base>_<custom>` on a sandbox base (`dbt_<user>`, `ci_<run>`), as named otherwise
-    (production; DuckDB targets own their file); so does the raw source's `schema:`.
-    BigQuery targets whose base does not match their environment are refused. -#}
+{#- Where each node lands (docs/environments.md): when the target's schema (the base) is
+    a sandbox (`dbt_<user>`, `ci_<run>`), a layer's custom schema lands in `<base>_<custom>`,
+    else as named (production; DuckDB targets own their file); the raw source's `schema:`
+    too. BigQuery targets whose base does not match their environment are refused. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- set base = target.schema | trim -%}
     {%- if target.type != 'duckdb' -%}

@@ -64,7 +64,7 @@ SETTINGS = {"SAAS_RETRY_MAX": "1", "SAAS_RETRY_DELAY_SECONDS": "1"}
 HIDDEN = "time_spine_months"  # a static table: the daily job reads it, never builds it
 CORRUPTED_DAY = dt.date(2024, 6, 10)  # older than the daily job's lookback
 WINDOW = {"backfill_start": "2024-06-09", "backfill_end": "2024-06-11"}  # around it
-BROKEN_CHECK = "unique_saas_internal_accounts_customer_id"
+BROKEN_CHECK = "primary_key_saas_internal_accounts_customer_id"
 
 
 @dataclass
