@@ -1,9 +1,9 @@
 {% macro clean_text(column) -%}
-    nullif(trim({{ column }}), '')
+    nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
 {%- endmacro %}
 
 {% macro canonical_category(column, values) -%}
-    case lower(trim({{ column }}))
+    case lower({{ saas_usage.clean_text(column) }})
         {%- for value in values %}
         when '{{ dbt.escape_single_quotes(value | lower) }}' then '{{ dbt.escape_single_quotes(value) }}'
         {%- endfor %}

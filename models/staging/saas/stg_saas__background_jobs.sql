@@ -19,11 +19,11 @@ renamed as (
 
         -- numerics, with the raw text for data-quality messages
         {{ parse_integer(clean_text('background_job_min')) }} as job_minutes,
-        background_job_min as job_minutes_text,
+        cast(background_job_min as {{ dbt.type_string() }}) as job_minutes_text,
 
         -- dates, with the raw text (incremental runs select days by it)
         {{ parse_iso_date(clean_text('date')) }} as job_date,
-        date as job_date_text
+        cast(date as {{ dbt.type_string() }}) as job_date_text
 
     from source
 

@@ -15,11 +15,11 @@ renamed as (
 
         -- numerics, with the raw text for data-quality messages
         {{ parse_integer(clean_text('storage_bytes')) }} as storage_bytes,
-        storage_bytes as storage_bytes_text,
+        cast(storage_bytes as {{ dbt.type_string() }}) as storage_bytes_text,
 
         -- dates, with the raw text (incremental runs select days by it)
         {{ parse_iso_date(clean_text('date')) }} as storage_date,
-        date as storage_date_text
+        cast(date as {{ dbt.type_string() }}) as storage_date_text
 
     from source
 

@@ -20,11 +20,11 @@ renamed as (
 
         -- numerics, with the raw text for data-quality messages
         {{ parse_integer(clean_text('event_count')) }} as event_count,
-        event_count as event_count_text,
+        cast(event_count as {{ dbt.type_string() }}) as event_count_text,
 
         -- dates, with the raw text (incremental runs select days by it)
         {{ parse_iso_date(clean_text('date')) }} as activity_date,
-        date as activity_date_text
+        cast(date as {{ dbt.type_string() }}) as activity_date_text
 
     from source
 

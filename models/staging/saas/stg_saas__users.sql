@@ -20,7 +20,7 @@ renamed as (
 
         -- dates, with the raw text for data-quality messages
         {{ parse_iso_date(clean_text('registration_date')) }} as registration_date,
-        registration_date as registration_date_text
+        cast(registration_date as {{ dbt.type_string() }}) as registration_date_text
 
     from source
 
