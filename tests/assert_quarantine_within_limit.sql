@@ -15,8 +15,10 @@
 {%- set load_rejects = {} %}
 {%- for raw_table in staging %}
 {%- set raw = source('saas', raw_table) %}
+{#- (Parquet read in place: no load, whatever an earlier CSV load left) -#}
 {%- set rejects = adapter.get_relation(
-    raw.database, raw.schema, raw.identifier ~ '__load_rejects') if execute else none %}
+    raw.database, raw.schema, raw.identifier ~ '__load_rejects'
+) if execute and not var('raw_parquet_path', none) else none %}
 {%- if rejects is not none %}{% do load_rejects.update({raw_table: rejects}) %}{% endif %}
 {%- endfor %}
 -- The CTEs are set as text to be run again for the log below (sqlfluff
