@@ -344,8 +344,9 @@ def _check_quotes(path: Path, encoding: str) -> None:
             pass
     raise FileFaultError(
         start,
-        "a quoted value opened on this line is never closed (the loader would "
-        "read the following lines into it): close or remove the quote",
+        "a quoted value opened on this line is never closed, or runs over several "
+        "lines (raw tables have none; the loader would read the following lines "
+        "into it): close or remove the quote",
     )
 
 
