@@ -1,8 +1,8 @@
 """Every mart of the hand-written baseline compared with dbt's, row for row.
 
-The marts are read from dbt's manifest: every table model under
-``models/marts/``, its contract columns (but the load time, which differs
-per build) and the columns of its ``primary_key`` test. Rows are joined on
+The marts are read from dbt's manifest: every model under ``models/marts/``
+(views too), its contract columns (but the load time, which differs per
+build) and the columns of its ``primary_key`` test. Rows are joined on
 that key; a row matches when every contract column agrees: doubles to 1e-9
 relative (sums of floats round differently when added in another order),
 everything else exactly, nulls included. A mart the baseline does not
@@ -37,7 +37,7 @@ class Mart:
 
 
 def marts_of(manifest_path: Path) -> list[Mart]:
-    """The table models under models/marts/ of a dbt manifest, by name."""
+    """The models under models/marts/ of a dbt manifest, by name."""
     nodes = json.loads(manifest_path.read_text())["nodes"].values()
     keys = {
         node["attached_node"]: tuple(node["test_metadata"]["kwargs"]["columns"])
@@ -55,7 +55,7 @@ def marts_of(manifest_path: Path) -> list[Mart]:
         for node in nodes
         if node["resource_type"] == "model"
         and node["original_file_path"].startswith("models/marts/")
-        and node["config"]["materialized"] not in ("view", "ephemeral")
+        and node["config"]["materialized"] != "ephemeral"
     ]
     return sorted(marts, key=lambda mart: mart.name)
 
@@ -79,15 +79,15 @@ def _differs(column: str, kind: str) -> str:
     return f"h.{column} is distinct from d.{column}"
 
 
-def _compare_mart(connection: Any, mart: Mart) -> dict[str, Any]:
-    dbt_columns = _columns(connection, "dbt_db", mart.schema, mart.name)
+def _compare_mart(connection: Any, dbt_catalog: str, mart: Mart) -> dict[str, Any]:
+    dbt_columns = _columns(connection, dbt_catalog, mart.schema, mart.name)
     hw_columns = _columns(connection, "hw_db", HANDWRITTEN_SCHEMA, mart.name)
     columns = [c for c in mart.columns if c in dbt_columns] or list(dbt_columns)
     missing = [c for c in columns if c not in hw_columns]
     if not hw_columns or missing:
         return {"match": False, "missing_columns": missing or "the whole table"}
     key = list(mart.key) or [c for c in columns if dbt_columns[c] not in FLOAT_TYPES]
-    dbt_table = f'dbt_db."{mart.schema}"."{mart.name}"'
+    dbt_table = f'"{dbt_catalog}"."{mart.schema}"."{mart.name}"'
     hw_table = f'hw_db."{HANDWRITTEN_SCHEMA}"."{mart.name}"'
     on = " and ".join(f"h.{c} is not distinct from d.{c}" for c in key)
     differing = " or ".join(_differs(c, dbt_columns[c]) for c in columns if c not in key) or "false"
@@ -123,8 +123,12 @@ def compare_marts(handwritten_db: Path, dbt_db: Path, manifest_path: Path) -> di
 
     connection = duckdb.connect()
     connection.execute(f"attach '{handwritten_db}' as hw_db (read_only)")
-    connection.execute(f"attach '{dbt_db}' as dbt_db (read_only)")
-    result = {mart.name: _compare_mart(connection, mart) for mart in marts_of(manifest_path)}
+    # under its own name: dbt's views name their parents by it
+    dbt_catalog = dbt_db.stem
+    connection.execute(f"attach '{dbt_db}' as \"{dbt_catalog}\" (read_only)")
+    result = {
+        mart.name: _compare_mart(connection, dbt_catalog, mart) for mart in marts_of(manifest_path)
+    }
     connection.close()
     return {"all_match": bool(result) and all(e["match"] for e in result.values()), "marts": result}
 
