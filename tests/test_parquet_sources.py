@@ -3,10 +3,13 @@ reads the small data set in place from Parquet files equals the build from
 the seeded CSVs (``small_built``, the same generator seed), row for row, even
 when the files' producer types some columns (integers and dates instead of
 text): staging reads every raw column as text, and the row rules judge it.
+The whole ``dbt build`` passes there, unit tests included, and so does the
+daily job's first step, source freshness.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -18,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import GENERATOR
 
+from generator.config import SCALES
 from orchestration.database import compare_relations, materialized_relations
 from orchestration.dbt_runner import DbtProject
 
@@ -28,6 +32,13 @@ TYPED = {  # raw table -> the columns a producer might type, and their types
     "saas_users": {"registration_date": pa.date32()},
     "saas_background_jobs": {"background_job_min": pa.int32()},
 }
+FRESHNESS_DATES = {  # raw table -> the column its freshness reads
+    "saas_user_activity": "date",
+    "saas_storage": "date",
+    "saas_users": "registration_date",
+    "saas_background_jobs": "date",
+}
+AS_OF = (SCALES["small"].end + dt.timedelta(days=1)).isoformat()  # the day after the data
 
 
 def type_columns(folder: Path) -> None:
@@ -55,8 +66,10 @@ def parquet_built(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     project = DbtProject.copy_of_repo(root / "project")
     dbt_vars = json.dumps({"raw_parquet_path": str(data), "raw_loaded_by_seeds": False})
     project.dbt("seed", "--vars", dbt_vars)  # the internal-accounts lookup only
-    # unit tests read the raw tables for their column types: none on this path
-    project.dbt("build", "--exclude-resource-type", "seed", "unit_test", "--vars", dbt_vars)
+    project.dbt("build", "--exclude-resource-type", "seed", "--vars", dbt_vars)
+    # as of the data's end (then fresh): sources.json holds the dates it read
+    as_of = {"SAAS_FRESHNESS_AS_OF": AS_OF}
+    project.dbt("source", "freshness", "--vars", dbt_vars, extra_env=as_of)
     return project
 
 
@@ -68,3 +81,18 @@ def test_a_parquet_build_equals_the_csv_build(
     assert parquet_built.query("select count(*) as n from fct_site_months")["n"].iloc[0] > 0
     differences = compare_relations(parquet_built.database_path, small_built.database_path, tables)
     assert differences == {}
+
+
+def test_freshness_reads_the_typed_dates(parquet_built: DbtProject) -> None:
+    """Each feed's latest date, as dbt's freshness read it from the typed
+    files, is the latest date in them (pyarrow), and is fresh as of the
+    data's end."""
+    results = json.loads((parquet_built.target_dir / "sources.json").read_text())["results"]
+    by_table = {result["unique_id"].rsplit(".", 1)[1]: result for result in results}
+    assert set(by_table) == set(FRESHNESS_DATES)
+    data = parquet_built.root.parent / "raw"
+    for table, column in FRESHNESS_DATES.items():
+        dates = pq.read_table(data / f"{table}.parquet", columns=[column])[column]
+        latest = pc.max(pc.cast(dates, pa.string())).as_py()
+        assert by_table[table]["max_loaded_at"].startswith(latest), table
+        assert by_table[table]["status"] == "pass", by_table[table]
