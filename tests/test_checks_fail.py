@@ -2,7 +2,7 @@
 failing on data broken on purpose, in a copy of the small build.
 
 Checks moved from one-column data tests into contracts (not-null
-constraints) and merged tests (row_rules, primary_key with
+constraints) and merged tests (primary_key with its row rules, and with
 latest_load_only) must still guard what they guarded: a null in a contracted
 column stops the model's build, a repeated key or a broken row rule fails its
 test with the rule's name, a row lost between staging and quarantine fails
@@ -11,6 +11,7 @@ the reconciliation, a dangling key fails its relationship test.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,15 +67,35 @@ def test_broken_row_rule_fails_naming_the_rule(broken: DbtProject) -> None:
         "--store-failures", check=False,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout[-3000:]
-    assert "FAIL" in result.stdout and "row_rules_fct_site_months" in result.stdout
+    assert re.search(r"FAIL \d+ primary_key_fct_site_months", result.stdout), result.stdout[-3000:]
     audit = broken.query(
         "select table_schema, table_name from information_schema.tables"
-        " where table_name like 'row_rules_fct_site_months%'"
+        " where table_name like 'primary_key_fct_site_months%'"
     ).iloc[0]
-    failures = broken.query(
-        f"select distinct broken_rule from {audit.table_schema}.{audit.table_name}"
+    failures = broken.query(f"select * from {audit.table_schema}.{audit.table_name}")
+    site_months = broken.query(
+        "select site_id, month_start from fct_site_months"
+        " where site_id = (select min(site_id) from fct_site_months)"
     )
-    assert failures["broken_rule"].tolist() == ["events_add_up"]
+    assert set(failures["failure"]) == {"events_add_up"}
+    key = ["site_id", "month_start"]
+    assert sorted(map(tuple, failures[key].values)) == sorted(map(tuple, site_months[key].values))
+
+
+def test_repeated_key_fails_beside_the_row_rules(broken: DbtProject) -> None:
+    """The grain is checked in the same test as the rules, and named apart."""
+    _execute(broken, "insert into fct_site_months select * from fct_site_months limit 1")
+    result = broken.dbt(
+        "test", "--select", "fct_site_months,test_name:primary_key", "--store-failures",
+        check=False,
+    )  # fmt: skip
+    assert re.search(r"FAIL 1 primary_key_fct_site_months", result.stdout), result.stdout[-3000:]
+    audit = broken.query(
+        "select table_schema, table_name from information_schema.tables"
+        " where table_name like 'primary_key_fct_site_months%'"
+    ).iloc[0]
+    failures = broken.query(f"select * from {audit.table_schema}.{audit.table_name}")
+    assert failures[["failure", "n_rows"]].values.tolist() == [["repeated key", 2]]
 
 
 def test_lost_row_fails_the_reconciliation(broken: DbtProject) -> None:
