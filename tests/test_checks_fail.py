@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from orchestration.dbt_runner import DbtProject
@@ -56,23 +57,28 @@ def test_repeated_key_of_the_latest_load_fails_the_primary_key(broken: DbtProjec
     assert f"FAIL 1 primary_key_{table}" in result.stdout, result.stdout[-3000:]
 
 
+def _failures_of_key_test(project: DbtProject, model: str, fails: str) -> pd.DataFrame:
+    """Run the model's key test with its failures stored; it must fail with
+    `fails` rows (a regular expression): the stored failures."""
+    result = project.dbt(
+        "test", "--select", f"{model},test_name:primary_key", "--store-failures", check=False
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert re.search(rf"FAIL {fails} primary_key_{model}", result.stdout), result.stdout[-3000:]
+    audit = project.query(
+        "select table_schema, table_name from information_schema.tables"
+        f" where table_name like 'primary_key_{model}%'"
+    ).iloc[0]
+    return project.query(f"select * from {audit.table_schema}.{audit.table_name}")
+
+
 def test_broken_row_rule_fails_naming_the_rule(broken: DbtProject) -> None:
     _execute(
         broken,
         "update fct_site_months set events_total = events_total + 1"
         " where site_id = (select min(site_id) from fct_site_months)",
     )
-    result = broken.dbt(
-        "test", "--select", "fct_site_months", "--exclude", "test_type:unit",
-        "--store-failures", check=False,
-    )  # fmt: skip
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert re.search(r"FAIL \d+ primary_key_fct_site_months", result.stdout), result.stdout[-3000:]
-    audit = broken.query(
-        "select table_schema, table_name from information_schema.tables"
-        " where table_name like 'primary_key_fct_site_months%'"
-    ).iloc[0]
-    failures = broken.query(f"select * from {audit.table_schema}.{audit.table_name}")
+    failures = _failures_of_key_test(broken, "fct_site_months", fails=r"\d+")
     site_months = broken.query(
         "select site_id, month_start from fct_site_months"
         " where site_id = (select min(site_id) from fct_site_months)"
@@ -85,16 +91,7 @@ def test_broken_row_rule_fails_naming_the_rule(broken: DbtProject) -> None:
 def test_repeated_key_fails_beside_the_row_rules(broken: DbtProject) -> None:
     """The grain is checked in the same test as the rules, and named apart."""
     _execute(broken, "insert into fct_site_months select * from fct_site_months limit 1")
-    result = broken.dbt(
-        "test", "--select", "fct_site_months,test_name:primary_key", "--store-failures",
-        check=False,
-    )  # fmt: skip
-    assert re.search(r"FAIL 1 primary_key_fct_site_months", result.stdout), result.stdout[-3000:]
-    audit = broken.query(
-        "select table_schema, table_name from information_schema.tables"
-        " where table_name like 'primary_key_fct_site_months%'"
-    ).iloc[0]
-    failures = broken.query(f"select * from {audit.table_schema}.{audit.table_name}")
+    failures = _failures_of_key_test(broken, "fct_site_months", fails="1")
     assert failures[["failure", "n_rows"]].values.tolist() == [["repeated key", 2]]
 
 
