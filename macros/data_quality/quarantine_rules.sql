@@ -22,8 +22,8 @@
         {%- set result = ('invalid_date', column ~ ' is null',
                           "'" ~ column ~ " ' || " ~ shown_text ~ " || ' is not a YYYY-MM-DD date'") -%}
     {%- elif rule['check'] == 'date_in_range' -%}
-        {%- set result = ('out_of_range', 'not (' ~ valid_date(column) ~ ')', "'" ~ column ~ " ' || "
-            ~ shown_text ~ " || ' is before " ~ var('calendar_start_date') ~ " or after the run'") -%}
+        {%- set result = ('out_of_range', day_partition(column) ~ " = date '1900-01-01'", "'" ~ column
+            ~ " ' || " ~ shown_text ~ " || ' is before " ~ var('calendar_start_date') ~ " or after the run'") -%}
     {%- elif rule['check'] == 'at_most' -%}
         {%- set most = var('max_row_values')[column] -%}
         {%- set result = ('out_of_range', column ~ ' > ' ~ most,
@@ -58,11 +58,11 @@
     {{ return({'code': result[0], 'fails': result[1], 'message': result[2]}) }}
 {%- endmacro %}
 
-{#- Whether a date can be a row's: from the calendars' first day through the
-    day after the run (a day ahead in some time zones). -#}
-{% macro valid_date(column) -%}
-    {{ column }} between cast('{{ var("calendar_start_date") }}' as date) and cast('
+{#- The row's date if a raw row can have it (macros/_macros.yml), else the 1900-01-01 partition. -#}
+{% macro day_partition(column) -%}
+    case when {{ column }} between cast('{{ var("calendar_start_date") }}' as date) and cast('
         {{- (run_started_at + modules.datetime.timedelta(days=1)).strftime('%Y-%m-%d') }}' as date)
+    then {{ column }} else cast('1900-01-01' as date) end
 {%- endmacro %}
 
 {#- `rows` left-joined to the clean rows (only the columns read) of the lookups `rules`

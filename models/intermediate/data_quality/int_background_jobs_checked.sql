@@ -51,10 +51,7 @@ final as (
 
     select
         -- no date, or one out of range (quarantined): the 1900-01-01 partition
-        case
-            when {{ valid_date('job_date') }} then job_date
-            else cast('1900-01-01' as date)
-        end as partition_date,
+        {{ day_partition('job_date') }} as partition_date,
         customer_id,
         site_id,
         job_date,

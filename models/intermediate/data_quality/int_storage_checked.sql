@@ -86,10 +86,7 @@ final as (
 
     select
         -- no date, or one out of range (quarantined): the 1900-01-01 partition
-        case
-            when {{ valid_date('storage_date') }} then storage_date
-            else cast('1900-01-01' as date)
-        end as partition_date,
+        {{ day_partition('storage_date') }} as partition_date,
         customer_id,
         site_id,
         storage_date,

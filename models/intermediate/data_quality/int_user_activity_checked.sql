@@ -156,10 +156,7 @@ final as (
 
     select
         -- no date, or one out of range (quarantined): the 1900-01-01 partition
-        case
-            when {{ valid_date('activity_date') }} then activity_date
-            else cast('1900-01-01' as date)
-        end as partition_date,
+        {{ day_partition('activity_date') }} as partition_date,
         user_key,
         customer_id,
         site_id,
